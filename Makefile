@@ -1,0 +1,30 @@
+# Two commands for a fresh machine: `make run` (the demo) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test system-deps clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+system-deps:
+	bash scripts/system-deps.sh
+
+## run: install, migrate a SQLite database, add the synthetic demo school, print its logins, serve
+run: $(STAMP)
+	$(BIN)/flask --app chronology db upgrade
+	$(BIN)/flask --app chronology seed-demo
+	@echo "Open http://127.0.0.1:5000 and sign in with one of the logins above."
+	$(BIN)/flask --app chronology run --host 127.0.0.1 --port 5000
+
+## test: install everything (PostgreSQL included) and run the whole suite on SQLite and PostgreSQL
+test: system-deps $(STAMP)
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

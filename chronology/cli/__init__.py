@@ -1,0 +1,13 @@
+"""Command-line tools, registered on the app as `flask --app chronology <command>`."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    from . import demo, imports, schools
+
+    for module in (schools, imports, demo):
+        for command in module.COMMANDS:
+            app.cli.add_command(command)

@@ -1,0 +1,1 @@
+"""Plain-Python safeguarding rules: no Flask and no SQLAlchemy in this package."""

@@ -1,0 +1,64 @@
+"""Putting a child's records side by side, in the order things happened."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of a chronology. `record` is whatever the caller loaded; this module never reads it."""
+
+    kind: str  # observation, review, referral, life-event
+    occurred_on: date
+    occurred_time: time | None
+    recorded_at: datetime
+    categories: frozenset[str]
+    significant: bool
+    record: Any
+
+
+@dataclass(frozen=True)
+class ChronologyFilter:
+    date_from: date | None = None
+    date_to: date | None = None
+    categories: frozenset[str] = frozenset()
+    significant_only: bool = False
+
+    def admits(self, entry: Entry) -> bool:
+        if self.date_from and entry.occurred_on < self.date_from:
+            return False
+        if self.date_to and entry.occurred_on > self.date_to:
+            return False
+        if self.significant_only and not entry.significant:
+            return False
+        # A category filter is about concerns; the DSL's own records stay in view beside them
+        # only when they belong to a matching observation, which the caller tags with its categories.
+        if self.categories and not (entry.categories & self.categories):
+            return False
+        return True
+
+
+def assemble(entries: list[Entry], wanted: ChronologyFilter) -> list[Entry]:
+    """Entries in the order they happened; same-day entries in the order they were recorded."""
+    chosen = [e for e in entries if wanted.admits(e)]
+    return sorted(
+        chosen,
+        key=lambda e: (e.occurred_on, e.occurred_time or time.min, e.recorded_at, e.kind),
+    )
+
+
+def category_counts(entries: list[Entry]) -> list[tuple[str, int, date, date]]:
+    """Per category: how many observations, and the first and last dates."""
+    seen: dict[str, list[date]] = {}
+    for entry in entries:
+        if entry.kind != "observation":
+            continue
+        for slug in entry.categories:
+            seen.setdefault(slug, []).append(entry.occurred_on)
+    return sorted(
+        ((slug, len(days), min(days), max(days)) for slug, days in seen.items()),
+        key=lambda row: (-row[1], row[0]),
+    )

@@ -1,0 +1,15 @@
+"""Every model, imported here so Alembic sees every table."""
+
+from .audit import AuditEvent
+from .child import CONTEXT_FLAGS, Child
+from .observation import Observation, ObservationVersion, RecordIsImmutable
+from .referral import LifeEvent, Referral
+from .review import Review
+from .school import Organisation, School
+from .user import Membership, User
+
+__all__ = [
+    "AuditEvent", "CONTEXT_FLAGS", "Child", "LifeEvent", "Membership", "Observation",
+    "ObservationVersion", "Organisation", "RecordIsImmutable", "Referral", "Review",
+    "School", "User",
+]

@@ -1,0 +1,104 @@
+"""Observations: one concern about a child, kept as append-only versions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from sqlalchemy import (
+    Boolean, Date, ForeignKey, Index, Integer, String, Text, Time, UniqueConstraint, event,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .child import Child
+from .types import UTCDateTime, utcnow
+from .user import User
+
+
+class RecordIsImmutable(Exception):
+    """Raised when code tries to change or delete what was written about a child."""
+
+
+class Observation(db.Model):
+    """The stable identity of one concern; what it says lives in its versions."""
+
+    __tablename__ = "observations"
+    __table_args__ = (
+        Index("ix_observations_school_child", "school_id", "child_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
+    child_id: Mapped[int] = mapped_column(ForeignKey("children.id"), index=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # How it reached us: typed in by staff, or moved from paper or another system.
+    origin: Mapped[str] = mapped_column(String(16), default="logged")
+    # The one thing a DSL may change on the head: whether it is a significant event.
+    significant: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    child: Mapped[Child] = relationship()
+    created_by: Mapped[User] = relationship()
+    versions: Mapped[list[ObservationVersion]] = relationship(
+        back_populates="observation", order_by="ObservationVersion.number"
+    )
+
+    @property
+    def current(self) -> ObservationVersion:
+        return self.versions[-1]
+
+    @property
+    def first(self) -> ObservationVersion:
+        return self.versions[0]
+
+
+class ObservationVersion(db.Model):
+    """What was written, exactly as written; a correction adds a new version."""
+
+    __tablename__ = "observation_versions"
+    __table_args__ = (UniqueConstraint("observation_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    observation_id: Mapped[int] = mapped_column(ForeignKey("observations.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    occurred_on: Mapped[date] = mapped_column(Date)
+    occurred_time: Mapped[time | None] = mapped_column(Time, nullable=True)
+    occurred_approx: Mapped[bool] = mapped_column(Boolean, default=False)
+    location: Mapped[str] = mapped_column(String(200), default="")
+    categories_text: Mapped[str] = mapped_column("categories", String(1000))
+    source: Mapped[str] = mapped_column(String(32))
+    first_hand: Mapped[bool] = mapped_column(Boolean, default=True)
+    description: Mapped[str] = mapped_column(Text)
+    child_voice: Mapped[str] = mapped_column(Text, default="")
+    action_taken: Mapped[str] = mapped_column(Text, default="")
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # Why this version replaced the one before; empty on the first version.
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+    observation: Mapped[Observation] = relationship(back_populates="versions")
+    recorded_by: Mapped[User] = relationship()
+
+    @property
+    def categories(self) -> list[str]:
+        return [c for c in self.categories_text.split(";") if c]
+
+    @staticmethod
+    def join_categories(slugs: list[str]) -> str:
+        return ";".join(dict.fromkeys(slugs))
+
+
+@event.listens_for(ObservationVersion, "before_update")
+def _refuse_version_update(mapper, connection, target) -> None:  # noqa: ANN001
+    raise RecordIsImmutable("an observation version is never changed: add a new version")
+
+
+@event.listens_for(ObservationVersion, "before_delete")
+def _refuse_version_delete(mapper, connection, target) -> None:  # noqa: ANN001
+    raise RecordIsImmutable("an observation version is never deleted")
+
+
+@event.listens_for(Observation, "before_delete")
+def _refuse_observation_delete(mapper, connection, target) -> None:  # noqa: ANN001
+    raise RecordIsImmutable("an observation is never deleted")

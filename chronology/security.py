@@ -1,0 +1,68 @@
+"""Who the user is, which school they act for, and what their roles let them do."""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Callable, TypeVar
+
+from flask import abort, g, session
+from flask_login import current_user
+
+from .extensions import db
+from .models import School, User
+
+F = TypeVar("F", bound=Callable)
+
+
+def load_user(user_id: str) -> User | None:
+    if not user_id.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active:
+        return None
+    return user
+
+
+def current_school() -> School | None:
+    """The school the signed-in user is acting for in this session."""
+    if "current_school" in g:
+        return g.current_school
+    school = None
+    if current_user.is_authenticated:
+        school_ids = current_user.school_ids()
+        wanted = session.get("school_id")
+        chosen = wanted if wanted in school_ids else (school_ids[0] if school_ids else None)
+        school = db.session.get(School, chosen) if chosen is not None else None
+    g.current_school = school
+    return school
+
+
+def current_roles() -> frozenset[str]:
+    school = current_school()
+    if school is None or not current_user.is_authenticated:
+        return frozenset()
+    return current_user.roles_at(school.id)
+
+
+def has_role(*roles: str) -> bool:
+    return bool(current_roles() & set(roles))
+
+
+def roles_required(*roles: str) -> Callable[[F], F]:
+    """Deny by default: a view runs only for a signed-in user holding one of these roles."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                from .extensions import login_manager
+
+                return login_manager.unauthorized()
+            if not has_role(*roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.required_roles = frozenset(roles)  # type: ignore[attr-defined]
+        return wrapped  # type: ignore[return-value]
+
+    return decorator

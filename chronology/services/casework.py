@@ -1,0 +1,230 @@
+"""The DSL's work: reviews, referrals, life events, significance, and reading a chronology."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..domain.chronology import ChronologyFilter, Entry, assemble, category_counts
+from ..domain.vocabulary import (
+    AGENCY_SLUGS, LIFE_EVENT_SLUGS, REFERRAL_STATUS_SLUGS, REVIEW_DECISION_SLUGS,
+)
+from ..extensions import db
+from ..models import Child, LifeEvent, Observation, ObservationVersion, Referral, Review, School, User
+from . import ServiceError, audit
+
+
+class InvalidRecord(ServiceError):
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("Some answers need attention.")
+        self.errors = errors
+
+
+def _check_date(errors: dict[str, str], name: str, value: date | None, child: Child, today: date,
+                *, required: bool = True, future_ok: bool = False) -> None:
+    if value is None:
+        if required:
+            errors[name] = "Enter a date, for example 27/03/2026."
+        return
+    if not future_ok and value > today:
+        errors[name] = "This date cannot be in the future."
+    elif value < child.date_of_birth:
+        errors[name] = f"This date is before the child's date of birth ({child.date_of_birth:%d/%m/%Y})."
+
+
+def record_review(observation: Observation, by: User, decision: str, reason: str,
+                  decided_on: date | None, *, today: date) -> Review:
+    errors: dict[str, str] = {}
+    if decision not in REVIEW_DECISION_SLUGS:
+        errors["decision"] = "Choose a decision."
+    if not reason.strip():
+        errors["reason"] = (
+            "Give the reason for this decision. A decision not to refer needs its reason recorded too."
+        )
+    _check_date(errors, "decided_on", decided_on, observation.child, today)
+    if errors:
+        raise InvalidRecord(errors)
+    review = Review(school_id=observation.school_id, child_id=observation.child_id,
+                    observation_id=observation.id, decision=decision, reason=reason,
+                    decided_on=decided_on, created_by=by)
+    db.session.add(review)
+    db.session.flush()
+    audit.record("review.create", user_id=by.id, school_id=observation.school_id, object_type="review",
+                 object_id=review.id, child_id=observation.child_id, detail={"decision": decision})
+    db.session.commit()
+    return review
+
+
+@dataclass(frozen=True)
+class ReferralDraft:
+    agency: str
+    agency_detail: str
+    referred_on: date | None
+    their_reference: str
+    status: str
+    outcome: str
+    outcome_on: date | None
+    follow_up_on: date | None
+    observation_id: int | None = None
+
+
+def _referral_problems(draft: ReferralDraft, child: Child, today: date) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if draft.agency not in AGENCY_SLUGS:
+        errors["agency"] = "Choose who the referral was made to."
+    if draft.agency == "other" and not draft.agency_detail.strip():
+        errors["agency_detail"] = "Say which agency, since you chose Other."
+    if draft.status not in REFERRAL_STATUS_SLUGS:
+        errors["status"] = "Choose the status of the referral."
+    _check_date(errors, "referred_on", draft.referred_on, child, today)
+    _check_date(errors, "outcome_on", draft.outcome_on, child, today, required=False)
+    _check_date(errors, "follow_up_on", draft.follow_up_on, child, today, required=False, future_ok=True)
+    if draft.referred_on and draft.outcome_on and draft.outcome_on < draft.referred_on:
+        errors["outcome_on"] = "The outcome date cannot be before the referral date."
+    if draft.outcome_on and not draft.outcome.strip():
+        errors["outcome"] = "Describe the outcome, since you gave its date."
+    return errors
+
+
+def record_referral(child: Child, by: User, draft: ReferralDraft, *, today: date) -> Referral:
+    errors = _referral_problems(draft, child, today)
+    if errors:
+        raise InvalidRecord(errors)
+    referral = Referral(school_id=child.school_id, child_id=child.id, created_by=by)
+    _apply_referral(referral, draft)
+    db.session.add(referral)
+    db.session.flush()
+    audit.record("referral.create", user_id=by.id, school_id=child.school_id, object_type="referral",
+                 object_id=referral.id, child_id=child.id, detail={"agency": draft.agency})
+    db.session.commit()
+    return referral
+
+
+def update_referral(referral: Referral, child: Child, by: User, draft: ReferralDraft, *, today: date) -> Referral:
+    """Referral outcomes arrive later; every change is audited with what it was before."""
+    errors = _referral_problems(draft, child, today)
+    if errors:
+        raise InvalidRecord(errors)
+    before = _referral_snapshot(referral)
+    _apply_referral(referral, draft)
+    after = _referral_snapshot(referral)
+    changed = {k: {"from": before[k], "to": after[k]} for k in before if before[k] != after[k]}
+    audit.record("referral.update", user_id=by.id, school_id=child.school_id, object_type="referral",
+                 object_id=referral.id, child_id=child.id, detail=changed)
+    db.session.commit()
+    return referral
+
+
+def _apply_referral(referral: Referral, draft: ReferralDraft) -> None:
+    referral.agency = draft.agency
+    referral.agency_detail = draft.agency_detail.strip()
+    referral.referred_on = draft.referred_on  # type: ignore[assignment]
+    referral.their_reference = draft.their_reference.strip()
+    referral.status = draft.status
+    referral.outcome = draft.outcome
+    referral.outcome_on = draft.outcome_on
+    referral.follow_up_on = draft.follow_up_on
+    if draft.observation_id is not None:
+        referral.observation_id = draft.observation_id
+
+
+def _referral_snapshot(referral: Referral) -> dict[str, str]:
+    fields = ("agency", "agency_detail", "referred_on", "their_reference", "status", "outcome",
+              "outcome_on", "follow_up_on")
+    return {f: str(getattr(referral, f) or "") for f in fields}
+
+
+def record_life_event(child: Child, by: User, kind: str, occurred_on: date | None, note: str,
+                      significant: bool, *, today: date) -> LifeEvent:
+    errors: dict[str, str] = {}
+    if kind not in LIFE_EVENT_SLUGS:
+        errors["kind"] = "Choose what happened."
+    if kind == "other" and not note.strip():
+        errors["note"] = "Describe what happened, since you chose Other."
+    _check_date(errors, "occurred_on", occurred_on, child, today)
+    if errors:
+        raise InvalidRecord(errors)
+    event = LifeEvent(school_id=child.school_id, child_id=child.id, kind=kind, occurred_on=occurred_on,
+                      note=note, significant=significant, created_by=by)
+    db.session.add(event)
+    db.session.flush()
+    audit.record("life-event.create", user_id=by.id, school_id=child.school_id, object_type="life-event",
+                 object_id=event.id, child_id=child.id, detail={"kind": kind})
+    db.session.commit()
+    return event
+
+
+SIGNIFICANT_MODELS = {"observation": Observation, "referral": Referral, "life-event": LifeEvent}
+
+
+def mark_significant(child: Child, by: User, record_type: str, record_id: int, significant: bool) -> None:
+    model = SIGNIFICANT_MODELS.get(record_type)
+    record = db.session.get(model, record_id) if model else None
+    if record is None or record.child_id != child.id:
+        raise ServiceError("That record is not part of this child's chronology.")
+    record.significant = significant
+    audit.record("significant.mark" if significant else "significant.unmark", user_id=by.id,
+                 school_id=child.school_id, object_type=record_type, object_id=record_id, child_id=child.id)
+    db.session.commit()
+
+
+@dataclass(frozen=True)
+class ChronologyView:
+    child: Child
+    entries: list[Entry]
+    summary: list[tuple[str, int, date, date]]
+    total: int
+
+
+def chronology_for(child: Child, viewer: User, wanted: ChronologyFilter) -> ChronologyView:
+    """Everything about one child, in a fixed number of queries, and the view audited."""
+    observations = list(db.session.scalars(
+        select(Observation).where(Observation.child_id == child.id)
+        .options(selectinload(Observation.versions).selectinload(ObservationVersion.recorded_by),
+                 selectinload(Observation.created_by))
+    ))
+    reviews = list(db.session.scalars(
+        select(Review).where(Review.child_id == child.id).options(selectinload(Review.created_by))
+    ))
+    referrals = list(db.session.scalars(
+        select(Referral).where(Referral.child_id == child.id).options(selectinload(Referral.created_by))
+    ))
+    life_events = list(db.session.scalars(
+        select(LifeEvent).where(LifeEvent.child_id == child.id).options(selectinload(LifeEvent.created_by))
+    ))
+    categories_of = {o.id: frozenset(o.current.categories) for o in observations}
+    entries = [
+        Entry("observation", o.current.occurred_on, o.current.occurred_time, o.first.recorded_at,
+              categories_of[o.id], o.significant, o)
+        for o in observations
+    ]
+    entries += [
+        Entry("review", r.decided_on, None, r.created_at, categories_of.get(r.observation_id, frozenset()),
+              False, r)
+        for r in reviews
+    ]
+    entries += [
+        Entry("referral", r.referred_on, None, r.created_at,
+              categories_of.get(r.observation_id or -1, frozenset()), r.significant, r)
+        for r in referrals
+    ]
+    entries += [
+        Entry("life-event", e.occurred_on, None, e.created_at, frozenset(), e.significant, e)
+        for e in life_events
+    ]
+    shown = assemble(entries, wanted)
+    audit.record("chronology.view", user_id=viewer.id, school_id=child.school_id, object_type="child",
+                 object_id=child.id, child_id=child.id,
+                 detail={"filter": {"from": wanted.date_from, "to": wanted.date_to,
+                                    "categories": sorted(wanted.categories),
+                                    "significant_only": wanted.significant_only}})
+    db.session.commit()
+    return ChronologyView(child=child, entries=shown, summary=category_counts(shown), total=len(entries))
+
+
+def children_of(school: School) -> list[Child]:
+    stmt = select(Child).where(Child.school_id == school.id).order_by(Child.legal_surname, Child.legal_forename)
+    return list(db.session.scalars(stmt))

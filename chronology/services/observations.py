@@ -1,0 +1,171 @@
+"""Logging a concern, correcting it, and who may read it."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import abort
+from sqlalchemy import and_, exists, select
+from sqlalchemy.orm import selectinload
+
+from ..domain.names import query_terms
+from ..domain.observation_rules import ObservationDraft, problems
+from ..extensions import db
+from ..models import Child, Membership, Observation, ObservationVersion, Review, School, User
+from . import ServiceError, audit
+
+
+class InvalidObservation(ServiceError):
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("Some answers need attention.")
+        self.errors = errors
+
+
+def find_children(school: School, query: str, limit: int = 10) -> list[Child]:
+    """Children at this school whose names contain every typed fragment."""
+    terms = query_terms(query)
+    if not terms:
+        return []
+    stmt = select(Child).where(Child.school_id == school.id, Child.left_on.is_(None))
+    for term in terms:
+        stmt = stmt.where(Child.search_key.contains(term, autoescape=True))
+    stmt = stmt.order_by(Child.legal_surname, Child.legal_forename, Child.id).limit(limit)
+    return list(db.session.scalars(stmt))
+
+
+def child_in_school(school: School, child_id: int | None) -> Child:
+    """The child, only if on this school's roll; otherwise a 404 that reveals nothing."""
+    child = db.session.get(Child, child_id) if child_id else None
+    if child is None or child.school_id != school.id:
+        abort(404)
+    return child
+
+
+def record_observation(school: School, child: Child, author: User, draft: ObservationDraft,
+                       *, today: date) -> Observation:
+    errors = problems(draft, date_of_birth=child.date_of_birth, today=today)
+    if errors:
+        raise InvalidObservation(errors)
+    observation = Observation(school_id=school.id, child=child, created_by=author, urgent=draft.urgent)
+    observation.versions.append(_version_from(draft, number=1, author=author, reason=""))
+    db.session.add(observation)
+    db.session.flush()
+    audit.record("observation.create", user_id=author.id, school_id=school.id,
+                 object_type="observation", object_id=observation.id, child_id=child.id,
+                 detail={"urgent": draft.urgent})
+    db.session.commit()
+    return observation
+
+
+def amend_observation(observation: Observation, by: User, draft: ObservationDraft, reason: str,
+                      *, today: date) -> ObservationVersion:
+    """A correction is a new version; the old one stays, readable to the DSL."""
+    errors = problems(draft, date_of_birth=observation.child.date_of_birth, today=today)
+    if not reason.strip():
+        errors["reason"] = "Say why you are correcting this record."
+    if errors:
+        raise InvalidObservation(errors)
+    version = _version_from(draft, number=observation.current.number + 1, author=by, reason=reason.strip())
+    observation.versions.append(version)
+    db.session.flush()
+    audit.record("observation.amend", user_id=by.id, school_id=observation.school_id,
+                 object_type="observation", object_id=observation.id, child_id=observation.child_id,
+                 detail={"version": version.number})
+    db.session.commit()
+    return version
+
+
+def _version_from(draft: ObservationDraft, *, number: int, author: User, reason: str) -> ObservationVersion:
+    assert draft.occurred_on is not None  # checked by problems()
+    return ObservationVersion(
+        number=number,
+        occurred_on=draft.occurred_on,
+        occurred_time=draft.occurred_time,
+        occurred_approx=draft.occurred_approx,
+        location=draft.location.strip(),
+        categories_text=ObservationVersion.join_categories(list(draft.categories)),
+        source=draft.source,
+        first_hand=bool(draft.first_hand),
+        # Kept exactly as typed: no trimming inside, no rewording, ever.
+        description=draft.description,
+        child_voice=draft.child_voice,
+        action_taken=draft.action_taken,
+        recorded_by=author,
+        reason=reason,
+    )
+
+
+def draft_from(observation: Observation) -> ObservationDraft:
+    v = observation.current
+    return ObservationDraft(
+        occurred_on=v.occurred_on, occurred_time=v.occurred_time, occurred_approx=v.occurred_approx,
+        location=v.location, categories=tuple(v.categories), source=v.source, first_hand=v.first_hand,
+        description=v.description, child_voice=v.child_voice, action_taken=v.action_taken,
+        urgent=observation.urgent,
+    )
+
+
+def visible_observation(user: User, school: School, observation_id: int, roles: frozenset[str]) -> Observation:
+    """An observation this user may read: a DSL reads all at their school, staff only their own."""
+    observation = db.session.get(
+        Observation, observation_id,
+        options=[selectinload(Observation.versions).selectinload(ObservationVersion.recorded_by)],
+    )
+    if observation is None or observation.school_id != school.id:
+        abort(404)
+    if "dsl" in roles or observation.created_by_id == user.id:
+        return observation
+    abort(404)
+
+
+def written_by(user: User, school: School) -> list[Observation]:
+    stmt = (
+        select(Observation)
+        .where(Observation.school_id == school.id, Observation.created_by_id == user.id)
+        .options(selectinload(Observation.versions), selectinload(Observation.child))
+        .order_by(Observation.created_at.desc(), Observation.id.desc())
+    )
+    return list(db.session.scalars(stmt))
+
+
+def unreviewed(school: School) -> list[Observation]:
+    """The DSL's queue: urgent first, then oldest first, so nothing waits unseen."""
+    reviewed = exists().where(Review.observation_id == Observation.id)
+    stmt = (
+        select(Observation)
+        .where(Observation.school_id == school.id, ~reviewed)
+        .options(selectinload(Observation.versions), selectinload(Observation.child),
+                 selectinload(Observation.created_by))
+        .order_by(Observation.urgent.desc(), Observation.created_at, Observation.id)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def dsl_emails(school: School) -> list[str]:
+    stmt = (
+        select(User.email).join(Membership)
+        .where(and_(Membership.school_id == school.id, Membership.role == "dsl", User.active.is_(True)))
+        .distinct().order_by(User.email)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def alert_dsls(observation: Observation, link: str) -> bool:
+    """Email the school's DSLs a link at once; True when the mail server took it."""
+    from .notify import AlertNotSent, send_urgent_alert
+
+    school = db.session.get(School, observation.school_id)
+    recipients = dsl_emails(school)
+    sent = False
+    error = ""
+    if recipients:
+        try:
+            send_urgent_alert(recipients, school.name, link)
+            sent = True
+        except AlertNotSent as problem:
+            error = str(problem)
+    audit.record("alert.sent" if sent else "alert.failed", user_id=None, school_id=school.id,
+                 object_type="observation", object_id=observation.id, child_id=observation.child_id,
+                 detail={"recipients": len(recipients), "error": error} if not sent else {"recipients": len(recipients)})
+    db.session.commit()
+    return sent

@@ -1,0 +1,146 @@
+"""A child's chronology, and the DSL's records about the child: referrals, life events, significance."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..domain.chronology import ChronologyFilter
+from ..domain.dates import DateProblem, parse_date
+from ..domain.vocabulary import AGENCIES, CATEGORIES, LIFE_EVENT_KINDS, REFERRAL_STATUSES
+from ..extensions import db
+from ..forms.casework import read_dates, read_referral, referral_values
+from ..models import Observation, Referral
+from ..security import current_school, roles_required
+from ..services import ServiceError, casework, clock, observations as observation_service
+
+bp = Blueprint("children", __name__, url_prefix="/children")
+
+
+@bp.route("/", methods=["GET", "POST"])
+@roles_required("dsl")
+def index():
+    """Find a child. The name is sent by POST so it never sits in a URL or a server log."""
+    query = request.form.get("q", "") if request.method == "POST" else ""
+    found = observation_service.find_children(current_school(), query, limit=50) if query else []
+    return render_template("children/index.html", query=query, found=found, searched=bool(query))
+
+
+def _child(child_id: int):
+    return observation_service.child_in_school(current_school(), child_id)
+
+
+def _filter_from_args() -> tuple[ChronologyFilter, dict[str, str], dict[str, str]]:
+    values = {"from": request.args.get("from", ""), "to": request.args.get("to", "")}
+    errors: dict[str, str] = {}
+    dates = {}
+    for key in ("from", "to"):
+        try:
+            dates[key] = parse_date(values[key]) if values[key].strip() else None
+        except DateProblem as problem:
+            errors[f"filter-{key}"] = str(problem)
+            dates[key] = None
+    chosen = frozenset(c for c in request.args.getlist("category") if c)
+    significant = request.args.get("significant") == "1"
+    values["significant"] = "1" if significant else ""
+    return ChronologyFilter(dates["from"], dates["to"], chosen, significant), values, errors
+
+
+@bp.get("/<int:child_id>/chronology")
+@roles_required("dsl")
+def chronology(child_id: int):
+    child = _child(child_id)
+    wanted, values, errors = _filter_from_args()
+    view = casework.chronology_for(child, current_user, wanted)
+    response = render_template("children/chronology.html", view=view, child=child, wanted=wanted,
+                               values=values, errors=errors, categories=CATEGORIES)
+    return response, (400 if errors else 200)
+
+
+def _render_referral(child, values, errors, referral=None, status=200):
+    return render_template("children/referral.html", child=child, values=values, errors=errors,
+                           referral=referral, agencies=AGENCIES, statuses=REFERRAL_STATUSES), status
+
+
+def _linked_observation(child) -> int | None:
+    raw = request.args.get("observation", "")
+    if not raw.isdigit():
+        return None
+    observation = db.session.get(Observation, int(raw))
+    return observation.id if observation and observation.child_id == child.id else None
+
+
+@bp.route("/<int:child_id>/referrals/new", methods=["GET", "POST"])
+@roles_required("dsl")
+def new_referral(child_id: int):
+    child = _child(child_id)
+    if request.method == "GET":
+        values = {"status": "awaiting-response", "referred_on": clock.today().strftime("%d/%m/%Y")}
+        return _render_referral(child, values, {})
+    values, draft, errors = read_referral(request.form, _linked_observation(child))
+    try:
+        if errors:
+            raise casework.InvalidRecord({})
+        casework.record_referral(child, current_user, draft, today=clock.today())
+    except casework.InvalidRecord as invalid:
+        return _render_referral(child, values, {**invalid.errors, **errors}, status=400)
+    flash("Referral recorded.", "success")
+    return redirect(url_for("children.chronology", child_id=child.id))
+
+
+@bp.route("/<int:child_id>/referrals/<int:referral_id>", methods=["GET", "POST"])
+@roles_required("dsl")
+def edit_referral(child_id: int, referral_id: int):
+    child = _child(child_id)
+    referral = db.session.get(Referral, referral_id)
+    if referral is None or referral.child_id != child.id:
+        abort(404)
+    if request.method == "GET":
+        return _render_referral(child, referral_values(referral), {}, referral=referral)
+    values, draft, errors = read_referral(request.form, None)
+    try:
+        if errors:
+            raise casework.InvalidRecord({})
+        casework.update_referral(referral, child, current_user, draft, today=clock.today())
+    except casework.InvalidRecord as invalid:
+        return _render_referral(child, values, {**invalid.errors, **errors}, referral=referral, status=400)
+    flash("Referral updated.", "success")
+    return redirect(url_for("children.chronology", child_id=child.id))
+
+
+@bp.route("/<int:child_id>/life-events/new", methods=["GET", "POST"])
+@roles_required("dsl")
+def new_life_event(child_id: int):
+    child = _child(child_id)
+    if request.method == "GET":
+        values = {"kind": "", "occurred_on": "", "note": "", "significant": "1"}
+        return render_template("children/life_event.html", child=child, values=values, errors={},
+                               kinds=LIFE_EVENT_KINDS)
+    values = {k: request.form.get(k, "") for k in ("kind", "occurred_on", "note", "significant")}
+    dates, errors = read_dates(values, ("occurred_on",), ("occurred_on",))
+    try:
+        if errors:
+            raise casework.InvalidRecord({})
+        casework.record_life_event(child, current_user, values["kind"], dates["occurred_on"], values["note"],
+                                   values["significant"] == "1", today=clock.today())
+    except casework.InvalidRecord as invalid:
+        return render_template("children/life_event.html", child=child, values=values,
+                               errors={**invalid.errors, **errors}, kinds=LIFE_EVENT_KINDS), 400
+    flash("Life event recorded.", "success")
+    return redirect(url_for("children.chronology", child_id=child.id))
+
+
+@bp.post("/<int:child_id>/significant")
+@roles_required("dsl")
+def mark_significant(child_id: int):
+    child = _child(child_id)
+    record_type = request.form.get("record_type", "")
+    record_id = request.form.get("record_id", "")
+    if not record_id.isdigit():
+        abort(404)
+    try:
+        casework.mark_significant(child, current_user, record_type, int(record_id),
+                                  request.form.get("significant") == "1")
+    except ServiceError:
+        abort(404)
+    return redirect(url_for("children.chronology", child_id=child.id) + f"#{record_type}-{record_id}")

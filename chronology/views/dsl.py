@@ -1,0 +1,65 @@
+"""The DSL's queue of new concerns and the review of each."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..domain.dates import DateProblem, parse_date
+from ..domain.vocabulary import REFERRAL_DECISIONS, REVIEW_DECISIONS
+from ..extensions import db
+from ..models import Review
+from ..security import current_roles, current_school, roles_required
+from ..services import casework, clock, observations as observation_service
+
+bp = Blueprint("dsl", __name__, url_prefix="/dsl")
+
+
+@bp.get("/queue")
+@roles_required("dsl")
+def queue():
+    return render_template("dsl/queue.html", observations=observation_service.unreviewed(current_school()))
+
+
+def _render_review(observation, values, errors, status=200):
+    reviews = list(db.session.scalars(
+        select(Review).where(Review.observation_id == observation.id).order_by(Review.created_at)
+    ))
+    return render_template("dsl/review.html", observation=observation, values=values, errors=errors,
+                           decisions=REVIEW_DECISIONS, referral_decisions=REFERRAL_DECISIONS,
+                           reviews=reviews), status
+
+
+@bp.get("/observations/<int:observation_id>/review")
+@roles_required("dsl")
+def review(observation_id: int):
+    observation = observation_service.visible_observation(current_user, current_school(), observation_id,
+                                                          current_roles())
+    values = {"decision": "", "reason": "", "decided_on": clock.today().strftime("%d/%m/%Y")}
+    return _render_review(observation, values, {})
+
+
+@bp.post("/observations/<int:observation_id>/review")
+@roles_required("dsl")
+def record_review(observation_id: int):
+    observation = observation_service.visible_observation(current_user, current_school(), observation_id,
+                                                          current_roles())
+    values = {k: request.form.get(k, "") for k in ("decision", "reason", "decided_on")}
+    errors: dict[str, str] = {}
+    decided_on = None
+    try:
+        decided_on = parse_date(values["decided_on"])
+    except DateProblem as problem:
+        errors["decided_on"] = str(problem)
+    try:
+        if errors:
+            raise casework.InvalidRecord({})
+        review = casework.record_review(observation, current_user, values["decision"], values["reason"],
+                                        decided_on, today=clock.today())
+    except casework.InvalidRecord as invalid:
+        return _render_review(observation, values, {**invalid.errors, **errors}, status=400)
+    if review.decision in REFERRAL_DECISIONS:
+        return redirect(url_for("children.new_referral", child_id=observation.child_id,
+                                observation=observation.id))
+    return redirect(url_for("dsl.queue"))

@@ -1,0 +1,46 @@
+"""Error pages: a clear message, never a stack trace."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+MESSAGES = {
+    400: ("Something in the request was not right", "Please go back and try again."),
+    403: ("You do not have access to this page", "If you think you should, speak to your school's administrator."),
+    404: ("Page not found", "The page may have moved, or you may not have access to it."),
+    405: ("That action is not allowed here", "Please go back and use the buttons on the page."),
+    413: ("The file is too large", "Please upload a smaller file."),
+    429: ("Too many attempts", "Please wait a little and try again."),
+    500: ("Sorry, something went wrong", "Nothing you wrote has been lost. Please try again, and tell your administrator if it keeps happening."),
+}
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        return render_template(
+            "errors/error.html",
+            title="Your form could not be sent",
+            message="The page was open too long or came from somewhere else. Go back, reload the page and send it again.",
+            status=400,
+        ), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        code = error.code or 500
+        title, message = MESSAGES.get(code, (error.name, error.description or ""))
+        response = error.get_response()
+        response.data = render_template("errors/error.html", title=title, message=message, status=code)
+        response.content_type = "text/html; charset=utf-8"
+        return response
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception):
+        app.logger.exception("Unhandled error")
+        from ..extensions import db
+
+        db.session.rollback()
+        title, message = MESSAGES[500]
+        return render_template("errors/error.html", title=title, message=message, status=500), 500

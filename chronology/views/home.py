@@ -1,0 +1,23 @@
+"""The start page: each role lands where their work is."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from ..security import current_roles
+
+bp = Blueprint("home", __name__)
+
+
+@bp.get("/")
+@login_required
+def index():
+    roles = current_roles()
+    if "dsl" in roles:
+        return redirect(url_for("dsl.queue"))
+    if "staff" in roles:
+        return redirect(url_for("observations.new"))
+    if "admin" in roles:
+        return redirect(url_for("admin.users"))
+    return render_template("home/no_role.html", user=current_user)

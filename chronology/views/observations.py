@@ -1,0 +1,142 @@
+"""Logging a concern, reading back what you wrote, and correcting it."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..domain.vocabulary import CHILD_CATEGORIES, FAMILY_CATEGORIES, SOURCES, STRENGTH_CATEGORY
+from ..extensions import db
+from ..forms.observation import ObservationForm
+from ..models import Child
+from ..security import current_roles, current_school, roles_required
+from ..services import clock, observations as service
+
+bp = Blueprint("observations", __name__, url_prefix="/observations")
+
+LOGGERS = ("staff", "dsl")
+
+
+def _render_form(form: ObservationForm, *, child: Child | None, matches: list[Child], status: int = 200):
+    return render_template(
+        "observations/new.html", form=form, values=form.values, errors=form.errors, child=child,
+        matches=matches, child_categories=CHILD_CATEGORIES, family_categories=FAMILY_CATEGORIES,
+        strength=STRENGTH_CATEGORY, sources=SOURCES,
+    ), status
+
+
+@bp.get("/new")
+@roles_required(*LOGGERS)
+def new():
+    form = ObservationForm.blank()
+    child = None
+    if request.args.get("child", "").isdigit():
+        child = service.child_in_school(current_school(), int(request.args["child"]))
+        form.values["child_id"] = str(child.id)
+        form.values["child_query"] = child.display_name
+    return _render_form(form, child=child, matches=[])
+
+
+@bp.post("/new")
+@roles_required(*LOGGERS)
+def create():
+    school = current_school()
+    form = ObservationForm.read(request.form)
+    child, matches = _resolve_child(form, school)
+    if form.errors or child is None:
+        return _render_form(form, child=child, matches=matches, status=400)
+    try:
+        observation = service.record_observation(school, child, current_user, form.draft, today=clock.today())
+    except service.InvalidObservation as invalid:
+        form.errors = {**invalid.errors, **form.errors}
+        return _render_form(form, child=child, matches=matches, status=400)
+    if observation.urgent:
+        service.alert_dsls(observation, url_for("dsl.review", observation_id=observation.id, _external=True))
+    return redirect(url_for("observations.submitted", observation_id=observation.id))
+
+
+def _resolve_child(form: ObservationForm, school) -> tuple[Child | None, list[Child]]:
+    """The chosen child; without JavaScript, the typed name is matched and, if needed, offered as a choice."""
+    chosen = str(form.values.get("child_id") or "")
+    if chosen.isdigit():
+        child = db.session.get(Child, int(chosen))
+        if child is not None and child.school_id == school.id:
+            return child, []
+    query = str(form.values.get("child_query") or "")
+    if not query.strip():
+        form.errors["child_query"] = "Type part of the child's name and choose the child."
+        return None, []
+    matches = service.find_children(school, query, limit=20)
+    if len(matches) == 1:
+        form.values["child_id"] = str(matches[0].id)
+        return matches[0], []
+    if not matches:
+        form.errors["child_query"] = f"No child at this school matches {query.strip()!r}. Check the spelling."
+    else:
+        form.errors["child_query"] = "More than one child matches that name. Choose the right child below."
+    return None, matches
+
+
+@bp.post("/children/search")
+@roles_required(*LOGGERS)
+def search_children():
+    """Names for the type-ahead. POST keeps the typed name out of URLs and server logs."""
+    query = (request.get_json(silent=True) or {}).get("q", "") if request.is_json else request.form.get("q", "")
+    found = service.find_children(current_school(), str(query)[:100], limit=10)
+    response = jsonify([
+        {"id": c.id, "name": c.display_name, "year_group": c.year_group} for c in found
+    ])
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/<int:observation_id>/submitted")
+@roles_required(*LOGGERS)
+def submitted(observation_id: int):
+    observation = service.visible_observation(current_user, current_school(), observation_id, current_roles())
+    return render_template("observations/submitted.html", observation=observation)
+
+
+@bp.get("/mine")
+@roles_required(*LOGGERS)
+def mine():
+    return render_template("observations/mine.html", observations=service.written_by(current_user, current_school()))
+
+
+@bp.get("/<int:observation_id>")
+@roles_required(*LOGGERS)
+def show(observation_id: int):
+    observation = service.visible_observation(current_user, current_school(), observation_id, current_roles())
+    return render_template("observations/show.html", observation=observation)
+
+
+def _may_amend(observation) -> bool:
+    return "dsl" in current_roles() or observation.created_by_id == current_user.id
+
+
+@bp.route("/<int:observation_id>/amend", methods=["GET", "POST"])
+@roles_required(*LOGGERS)
+def amend(observation_id: int):
+    observation = service.visible_observation(current_user, current_school(), observation_id, current_roles())
+    if not _may_amend(observation):
+        abort(404)
+    if request.method == "GET":
+        form = ObservationForm.from_draft(service.draft_from(observation))
+        return render_template("observations/amend.html", observation=observation, values=form.values,
+                               errors={}, child_categories=CHILD_CATEGORIES, family_categories=FAMILY_CATEGORIES,
+                               strength=STRENGTH_CATEGORY, sources=SOURCES)
+    form = ObservationForm.read(request.form)
+    form.values["urgent"] = observation.urgent
+    reason = str(form.values.get("reason") or "")
+    errors = dict(form.errors)
+    if not errors:
+        try:
+            service.amend_observation(observation, current_user, form.draft, reason, today=clock.today())
+            return redirect(url_for("observations.show", observation_id=observation.id))
+        except service.InvalidObservation as invalid:
+            errors = {**invalid.errors, **errors}
+    elif not reason.strip():
+        errors["reason"] = "Say why you are correcting this record."
+    return render_template("observations/amend.html", observation=observation, values=form.values,
+                           errors=errors, child_categories=CHILD_CATEGORIES, family_categories=FAMILY_CATEGORIES,
+                           strength=STRENGTH_CATEGORY, sources=SOURCES), 400

@@ -1,0 +1,65 @@
+"""Small factories for synthetic test data. Every name here is made up."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from itertools import count
+
+from chronology.domain.upn import synthetic_upn
+from chronology.extensions import db
+from chronology.models import Child, School, User
+from chronology.services import accounts
+
+PASSWORD = "correct horse battery staple"
+_serial = count(1)
+
+
+def make_school(name: str = "Oakfield Primary", urn: str | None = None) -> School:
+    n = next(_serial)
+    return accounts.create_school(name, urn or f"{100000 + n}")
+
+
+def make_user(school: School, role: str | list[str] = "staff", email: str | None = None,
+              name: str | None = None, password: str = PASSWORD) -> User:
+    roles = [role] if isinstance(role, str) else role
+    n = next(_serial)
+    return accounts.create_user(school, email or f"{'-'.join(roles)}{n}@school.example.org",
+                                name or f"Test {' '.join(roles).title()} {n}", roles, password)
+
+
+def make_child(school: School, forename: str = "Zoë", surname: str = "Nguyễn", **extra) -> Child:
+    n = next(_serial)
+    child = Child(
+        school_id=school.id, upn=extra.pop("upn", synthetic_upn(n)), legal_forename=forename,
+        legal_surname=surname, date_of_birth=extra.pop("date_of_birth", date(2015, 5, 4)),
+        gender=extra.pop("gender", "female"), year_group=extra.pop("year_group", "5"), **extra,
+    )
+    child.refresh_search_key()
+    db.session.add(child)
+    db.session.commit()
+    return child
+
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "the page has no CSRF token"
+    return match.group(1)
+
+
+def login(client, email: str, password: str = PASSWORD):
+    page = client.get("/login")
+    return client.post("/login", data={"email": email, "password": password,
+                                       "csrf_token": csrf_from(page.get_data(as_text=True))})
+
+
+def post_form(client, url: str, data: dict, *, form_url: str | None = None):
+    """Fetch the form page for its CSRF token, then post to it, as a browser would."""
+    page = client.get(form_url or url)
+    assert page.status_code == 200, f"{form_url or url} gave {page.status_code}"
+    payload = dict(data)
+    payload["csrf_token"] = csrf_from(page.get_data(as_text=True))
+    return client.post(url, data=payload)

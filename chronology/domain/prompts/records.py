@@ -1,0 +1,106 @@
+"""The facts the pattern rules read: one child's records as plain, frozen values."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from ..vocabulary import STRENGTH_CATEGORY
+
+# Database ids are ints, but a caller (a fixture, an import) may use strings.
+RecordId = int | str
+
+
+def record_ref(kind: str, record_id: RecordId) -> str:
+    """The evidence id of a record, e.g. "observation:12".
+
+    Evidence mixes records from several tables, so a bare number would be ambiguous:
+    the kind prefix (observation, review, referral, life-event) says which table it is in.
+    """
+    return f"{kind}:{record_id}"
+
+
+def _frozen(owner: object, name: str, values: Iterable[object], kind: type) -> None:
+    # Callers hand over lists and sets; storing them as immutable values keeps the facts
+    # hashable and guarantees a rule cannot change what the next rule sees.
+    object.__setattr__(owner, name, kind(values))
+
+
+@dataclass(frozen=True)
+class ObservationFact:
+    id: RecordId
+    occurred_on: date
+    categories: frozenset[str]
+    source: str
+    has_child_voice: bool
+    is_strength: bool
+
+    def __post_init__(self) -> None:
+        _frozen(self, "categories", self.categories, frozenset)
+
+    @property
+    def ref(self) -> str:
+        return record_ref("observation", self.id)
+
+    @property
+    def is_concern(self) -> bool:
+        """Strengths are part of a fair picture, but they are not worries to count."""
+        # An observation filed only under the strength category is a strength even if the
+        # caller forgot the flag: counting it as a concern would raise a false prompt.
+        return not self.is_strength and self.categories != {STRENGTH_CATEGORY.slug}
+
+
+@dataclass(frozen=True)
+class ReviewFact:
+    id: RecordId
+    observation_id: RecordId
+    decision: str  # a vocabulary.REVIEW_DECISIONS slug
+    decided_on: date
+
+    @property
+    def ref(self) -> str:
+        return record_ref("review", self.id)
+
+
+@dataclass(frozen=True)
+class ReferralFact:
+    id: RecordId
+    agency: str  # a vocabulary.AGENCIES slug
+    referred_on: date
+    status: str  # a vocabulary.REFERRAL_STATUSES slug
+    outcome_on: date | None = None
+    follow_up_on: date | None = None
+
+    @property
+    def ref(self) -> str:
+        return record_ref("referral", self.id)
+
+
+@dataclass(frozen=True)
+class LifeEventFact:
+    id: RecordId
+    kind: str  # a vocabulary.LIFE_EVENT_KINDS slug
+    occurred_on: date
+
+    @property
+    def ref(self) -> str:
+        return record_ref("life-event", self.id)
+
+
+@dataclass(frozen=True)
+class ChildRecords:
+    """Everything the rules may know about one child; nothing about any other child."""
+
+    date_of_birth: date
+    gender: str  # "male", "female" or the school's own word
+    flags: frozenset[str] = frozenset()  # e.g. send, eal, looked-after, cp-plan-current
+    observations: tuple[ObservationFact, ...] = ()
+    reviews: tuple[ReviewFact, ...] = ()
+    referrals: tuple[ReferralFact, ...] = ()
+    life_events: tuple[LifeEventFact, ...] = ()
+
+    def __post_init__(self) -> None:
+        _frozen(self, "flags", self.flags, frozenset)
+        for name in ("observations", "reviews", "referrals", "life_events"):
+            _frozen(self, name, getattr(self, name), tuple)

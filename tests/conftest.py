@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from flask import g
 from sqlalchemy import create_engine, text
 
 from chronology import create_app
@@ -90,6 +91,13 @@ def app(database_url, mailbox):
         "MAIL_PORT": mailbox.port,
         "SERVER_NAME": "chronology.test",
     })
+    @app.before_request
+    def _fresh_request_globals():
+        # The test holds one app context open so it can read the database between requests;
+        # in production every request has its own, so per-request caches in `g` (flask-login's
+        # user, the current school) must be cleared here to behave the same.
+        g.__dict__.clear()
+
     with app.app_context():
         yield app
         db.session.remove()

@@ -36,7 +36,8 @@ def _check_date(errors: dict[str, str], name: str, value: date | None, child: Ch
 
 
 def record_review(observation: Observation, by: User, decision: str, reason: str,
-                  decided_on: date | None, *, today: date) -> Review:
+                  decided_on: date | None, *, today: date, unreadable: dict[str, str] | None = None) -> Review:
+    """`unreadable` carries fields the form could not parse, so every problem is reported at once."""
     errors: dict[str, str] = {}
     if decision not in REVIEW_DECISION_SLUGS:
         errors["decision"] = "Choose a decision."
@@ -45,6 +46,7 @@ def record_review(observation: Observation, by: User, decision: str, reason: str
             "Give the reason for this decision. A decision not to refer needs its reason recorded too."
         )
     _check_date(errors, "decided_on", decided_on, observation.child, today)
+    errors.update(unreadable or {})
     if errors:
         raise InvalidRecord(errors)
     review = Review(school_id=observation.school_id, child_id=observation.child_id,
@@ -89,8 +91,9 @@ def _referral_problems(draft: ReferralDraft, child: Child, today: date) -> dict[
     return errors
 
 
-def record_referral(child: Child, by: User, draft: ReferralDraft, *, today: date) -> Referral:
-    errors = _referral_problems(draft, child, today)
+def record_referral(child: Child, by: User, draft: ReferralDraft, *, today: date,
+                    unreadable: dict[str, str] | None = None) -> Referral:
+    errors = {**_referral_problems(draft, child, today), **(unreadable or {})}
     if errors:
         raise InvalidRecord(errors)
     referral = Referral(school_id=child.school_id, child_id=child.id, created_by=by)
@@ -103,9 +106,10 @@ def record_referral(child: Child, by: User, draft: ReferralDraft, *, today: date
     return referral
 
 
-def update_referral(referral: Referral, child: Child, by: User, draft: ReferralDraft, *, today: date) -> Referral:
+def update_referral(referral: Referral, child: Child, by: User, draft: ReferralDraft, *, today: date,
+                    unreadable: dict[str, str] | None = None) -> Referral:
     """Referral outcomes arrive later; every change is audited with what it was before."""
-    errors = _referral_problems(draft, child, today)
+    errors = {**_referral_problems(draft, child, today), **(unreadable or {})}
     if errors:
         raise InvalidRecord(errors)
     before = _referral_snapshot(referral)
@@ -138,13 +142,14 @@ def _referral_snapshot(referral: Referral) -> dict[str, str]:
 
 
 def record_life_event(child: Child, by: User, kind: str, occurred_on: date | None, note: str,
-                      significant: bool, *, today: date) -> LifeEvent:
+                      significant: bool, *, today: date, unreadable: dict[str, str] | None = None) -> LifeEvent:
     errors: dict[str, str] = {}
     if kind not in LIFE_EVENT_SLUGS:
         errors["kind"] = "Choose what happened."
     if kind == "other" and not note.strip():
         errors["note"] = "Describe what happened, since you chose Other."
     _check_date(errors, "occurred_on", occurred_on, child, today)
+    errors.update(unreadable or {})
     if errors:
         raise InvalidRecord(errors)
     event = LifeEvent(school_id=child.school_id, child_id=child.id, kind=kind, occurred_on=occurred_on,

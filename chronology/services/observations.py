@@ -41,6 +41,11 @@ def child_in_school(school: School, child_id: int | None) -> Child:
     return child
 
 
+def problems_for(draft: ObservationDraft, child: Child | None, *, today: date) -> dict[str, str]:
+    """What is wrong with a draft; without a chosen child, the birth-date check waits."""
+    return problems(draft, date_of_birth=child.date_of_birth if child else date.min, today=today)
+
+
 def record_observation(school: School, child: Child, author: User, draft: ObservationDraft,
                        *, today: date) -> Observation:
     errors = problems(draft, date_of_birth=child.date_of_birth, today=today)

@@ -79,11 +79,9 @@ def new_referral(child_id: int):
         return _render_referral(child, values, {})
     values, draft, errors = read_referral(request.form, _linked_observation(child))
     try:
-        if errors:
-            raise casework.InvalidRecord({})
-        casework.record_referral(child, current_user, draft, today=clock.today())
+        casework.record_referral(child, current_user, draft, today=clock.today(), unreadable=errors)
     except casework.InvalidRecord as invalid:
-        return _render_referral(child, values, {**invalid.errors, **errors}, status=400)
+        return _render_referral(child, values, invalid.errors, status=400)
     flash("Referral recorded.", "success")
     return redirect(url_for("children.chronology", child_id=child.id))
 
@@ -99,11 +97,9 @@ def edit_referral(child_id: int, referral_id: int):
         return _render_referral(child, referral_values(referral), {}, referral=referral)
     values, draft, errors = read_referral(request.form, None)
     try:
-        if errors:
-            raise casework.InvalidRecord({})
-        casework.update_referral(referral, child, current_user, draft, today=clock.today())
+        casework.update_referral(referral, child, current_user, draft, today=clock.today(), unreadable=errors)
     except casework.InvalidRecord as invalid:
-        return _render_referral(child, values, {**invalid.errors, **errors}, referral=referral, status=400)
+        return _render_referral(child, values, invalid.errors, referral=referral, status=400)
     flash("Referral updated.", "success")
     return redirect(url_for("children.chronology", child_id=child.id))
 
@@ -119,13 +115,11 @@ def new_life_event(child_id: int):
     values = {k: request.form.get(k, "") for k in ("kind", "occurred_on", "note", "significant")}
     dates, errors = read_dates(values, ("occurred_on",), ("occurred_on",))
     try:
-        if errors:
-            raise casework.InvalidRecord({})
         casework.record_life_event(child, current_user, values["kind"], dates["occurred_on"], values["note"],
-                                   values["significant"] == "1", today=clock.today())
+                                   values["significant"] == "1", today=clock.today(), unreadable=errors)
     except casework.InvalidRecord as invalid:
         return render_template("children/life_event.html", child=child, values=values,
-                               errors={**invalid.errors, **errors}, kinds=LIFE_EVENT_KINDS), 400
+                               errors=invalid.errors, kinds=LIFE_EVENT_KINDS), 400
     flash("Life event recorded.", "success")
     return redirect(url_for("children.chronology", child_id=child.id))
 

@@ -53,12 +53,10 @@ def record_review(observation_id: int):
     except DateProblem as problem:
         errors["decided_on"] = str(problem)
     try:
-        if errors:
-            raise casework.InvalidRecord({})
         review = casework.record_review(observation, current_user, values["decision"], values["reason"],
-                                        decided_on, today=clock.today())
+                                        decided_on, today=clock.today(), unreadable=errors)
     except casework.InvalidRecord as invalid:
-        return _render_review(observation, values, {**invalid.errors, **errors}, status=400)
+        return _render_review(observation, values, invalid.errors, status=400)
     if review.decision in REFERRAL_DECISIONS:
         return redirect(url_for("children.new_referral", child_id=observation.child_id,
                                 observation=observation.id))

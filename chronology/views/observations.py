@@ -44,6 +44,8 @@ def create():
     form = ObservationForm.read(request.form)
     child, matches = _resolve_child(form, school)
     if form.errors or child is None:
+        # Name every problem at once, not one per attempt.
+        form.errors = {**service.problems_for(form.draft, child, today=clock.today()), **form.errors}
         return _render_form(form, child=child, matches=matches, status=400)
     try:
         observation = service.record_observation(school, child, current_user, form.draft, today=clock.today())
@@ -128,7 +130,7 @@ def amend(observation_id: int):
     form = ObservationForm.read(request.form)
     form.values["urgent"] = observation.urgent
     reason = str(form.values.get("reason") or "")
-    errors = dict(form.errors)
+    errors = {**service.problems_for(form.draft, observation.child, today=clock.today()), **form.errors}
     if not errors:
         try:
             service.amend_observation(observation, current_user, form.draft, reason, today=clock.today())

@@ -1,0 +1,204 @@
+"""Logging a concern about a child, as a teacher would on a phone."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from chronology.extensions import db
+from chronology.models import AuditEvent, Observation
+from tests.factories import PASSWORD, login, make_child, make_school, make_user, post_form
+
+
+def _concern(child_id, **overrides):
+    data = {
+        "child_id": str(child_id), "child_query": "", "occurred_on": (date.today() - timedelta(days=1)).strftime("%d/%m/%Y"),
+        "occurred_time": "08:50", "location": "Year 4 classroom", "categories": ["hunger"], "source": "staff",
+        "first_hand": "yes",
+        "description": "Came in at 08:50 and asked twice for toast. Ate two slices very quickly.",
+        "child_voice": "I didn't have tea last night.", "action_taken": "Gave breakfast.",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_teacher_logs_a_concern_and_it_is_kept_exactly_as_written(client):
+    school = make_school()
+    teacher = make_user(school, "staff")
+    child = make_child(school, "Siobhán", "O'Neill")
+    login(client, teacher.email)
+    words = "  Came in at 08:50 — asked twice for toast.\nAte it \"very\" quickly.  "
+    response = post_form(client, "/observations/new", _concern(child.id, description=words))
+    assert response.status_code == 302
+    observation = db.session.scalars(select(Observation)).one()
+    assert observation.child_id == child.id
+    assert observation.current.description == words
+    assert observation.current.child_voice == "I didn't have tea last night."
+    assert observation.current.categories == ["hunger"]
+    page = client.get(response.headers["Location"])
+    assert "Concern recorded" in page.get_data(as_text=True)
+    shown = client.get(f"/observations/{observation.id}").get_data(as_text=True)
+    assert "Siobhán O&#39;Neill" in shown
+    actions = db.session.scalars(select(AuditEvent.action)).all()
+    assert "observation.create" in actions
+
+
+def test_child_is_found_by_typing_part_of_a_name_without_javascript(client):
+    school = make_school()
+    teacher = make_user(school, "staff")
+    child = make_child(school, "Zoë", "Nguyễn")
+    make_child(school, "Amira", "Okafor")
+    login(client, teacher.email)
+    response = post_form(client, "/observations/new", _concern("", child_query="zoe ngu"))
+    assert response.status_code == 302
+    assert db.session.scalars(select(Observation)).one().child_id == child.id
+
+
+def test_two_children_matching_are_offered_as_a_choice_and_nothing_typed_is_lost(client):
+    school = make_school()
+    teacher = make_user(school, "staff")
+    first = make_child(school, "Jay", "Murphy")
+    make_child(school, "Jayden", "Murphy")
+    login(client, teacher.email)
+    response = post_form(client, "/observations/new", _concern("", child_query="murphy"))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "More than one child matches" in html
+    assert f'value="{first.id}"' in html
+    assert "asked twice for toast" in html  # the description survives
+    assert db.session.scalar(select(Observation)) is None
+
+
+def test_type_ahead_finds_children_by_post_and_ignores_accents(client):
+    school = make_school()
+    teacher = make_user(school, "staff")
+    make_child(school, "Siobhán", "O'Neill")
+    login(client, teacher.email)
+    page = client.get("/observations/new").get_data(as_text=True)
+    from tests.factories import csrf_from
+
+    found = client.post("/observations/children/search", json={"q": "siob"},
+                        headers={"X-CSRFToken": csrf_from(page)})
+    assert found.status_code == 200
+    assert [c["name"] for c in found.get_json()] == ["Siobhán O'Neill"]
+    assert client.get("/observations/children/search?q=siob").status_code == 405
+
+
+def test_future_date_is_refused_with_a_clear_message_and_everything_typed_is_kept(client):
+    school = make_school()
+    teacher = make_user(school, "staff")
+    child = make_child(school)
+    login(client, teacher.email)
+    tomorrow = (date.today() + timedelta(days=2)).strftime("%d/%m/%Y")
+    response = post_form(client, "/observations/new",
+                         _concern(child.id, occurred_on=tomorrow, categories=["hunger", "poverty"]))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "There is a problem" in html
+    assert "cannot be in the future" in html
+    assert 'href="#occurred_on"' in html
+    assert tomorrow in html
+    assert "asked twice for toast" in html
+    assert "I didn&#39;t have tea last night." in html
+    assert 'value="poverty" checked' in html
+    assert db.session.scalar(select(Observation)) is None
+
+
+def test_date_before_the_childs_birth_is_refused(client):
+    school = make_school()
+    teacher = make_user(school, "staff")
+    child = make_child(school, date_of_birth=date(2016, 9, 1))
+    login(client, teacher.email)
+    response = post_form(client, "/observations/new", _concern(child.id, occurred_on="31/08/2016"))
+    assert response.status_code == 400
+    assert "before the child&#39;s date of birth (01/09/2016)" in response.get_data(as_text=True)
+
+
+def test_each_missing_answer_is_named(client):
+    school = make_school()
+    teacher = make_user(school, "staff")
+    child = make_child(school)
+    login(client, teacher.email)
+    response = post_form(client, "/observations/new", _concern(
+        child.id, occurred_on="31/02/2026", occurred_time="25:99", categories=[], source="", first_hand="",
+        description="   "))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    for fragment in ("is not a real date", "is not a time", "Choose at least one category",
+                     "Choose who the information came from", "Say whether you saw or heard it yourself",
+                     "Describe what you saw or heard"):
+        assert fragment in html
+
+
+def test_urgent_concern_shows_plain_guidance_and_emails_the_dsls_a_link_only(client, mailbox):
+    school = make_school()
+    teacher = make_user(school, "staff")
+    dsl = make_user(school, "dsl")
+    deputy = make_user(school, ["dsl", "staff"])
+    make_user(school, "admin")
+    other_school_dsl = make_user(make_school(), "dsl")
+    child = make_child(school, "Zoë", "Nguyễn")
+    login(client, teacher.email)
+    response = post_form(client, "/observations/new",
+                         _concern(child.id, urgent="yes", description="Said her stepdad hit her with a belt."))
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Speak to the DSL now, in person" in page
+    assert "call 999" in page
+    assert "children's social care" in page
+    messages = mailbox.wait(1)
+    assert len(messages) == 1
+    recipients = set(messages[0]["to"])
+    assert recipients == {dsl.email, deputy.email}
+    assert other_school_dsl.email not in recipients
+    body = messages[0]["message"].get_content()
+    observation = db.session.scalars(select(Observation)).one()
+    assert f"/dsl/observations/{observation.id}/review" in body
+    for secret in ("Zoë", "Nguyễn", "belt", "stepdad"):
+        assert secret not in body
+        assert secret not in messages[0]["message"]["Subject"]
+
+
+def test_a_concern_is_saved_even_when_the_mail_server_is_down(app, client):
+    app.config["MAIL_PORT"] = 1  # nothing listens there
+    school = make_school()
+    teacher = make_user(school, "staff")
+    make_user(school, "dsl")
+    child = make_child(school)
+    login(client, teacher.email)
+    response = post_form(client, "/observations/new", _concern(child.id, urgent="yes"))
+    assert response.status_code == 302
+    assert "Speak to the DSL now" in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert db.session.scalars(select(Observation)).one().urgent
+    assert "alert.failed" in db.session.scalars(select(AuditEvent.action)).all()
+
+
+def test_staff_see_only_their_own_observations(client):
+    school = make_school()
+    writer = make_user(school, "staff")
+    colleague = make_user(school, "staff")
+    child = make_child(school)
+    login(client, writer.email)
+    post_form(client, "/observations/new", _concern(child.id, description="Written by the first teacher, in full."))
+    observation = db.session.scalars(select(Observation)).one()
+    client.post("/logout", data={"csrf_token": _token(client)})
+    login(client, colleague.email, PASSWORD)
+    assert client.get(f"/observations/{observation.id}").status_code == 404
+    assert "first teacher" not in client.get("/observations/mine").get_data(as_text=True)
+    assert client.get(f"/children/{child.id}/chronology").status_code == 403
+
+
+def _token(client):
+    from tests.factories import csrf_from
+
+    return csrf_from(client.get("/observations/new").get_data(as_text=True))
+
+
+def test_post_without_csrf_token_is_refused(client):
+    school = make_school()
+    teacher = make_user(school, "staff")
+    child = make_child(school)
+    login(client, teacher.email)
+    response = client.post("/observations/new", data=_concern(child.id))
+    assert response.status_code == 400
+    assert db.session.scalar(select(Observation)) is None

@@ -60,9 +60,10 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
-    from .views.errors import register
+    from .views import errors, headers
 
-    register(app)
+    errors.register(app)
+    headers.register(app)
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -107,3 +107,15 @@ def test_unknown_pages_and_bad_methods_get_a_friendly_page_not_a_stack_trace(cli
     missing = client.get("/no/such/page")
     assert missing.status_code == 404 and "Page not found" in missing.get_data(as_text=True)
     assert "Traceback" not in missing.get_data(as_text=True)
+
+
+def test_pages_with_child_data_are_never_cached_and_cannot_be_framed(client):
+    school = make_school()
+    teacher = make_user(school, "staff")
+    login(client, teacher.email)
+    response = client.get("/observations/new")
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"

@@ -174,3 +174,10 @@ def alert_dsls(observation: Observation, link: str) -> bool:
                  detail={"recipients": len(recipients), "error": error} if not sent else {"recipients": len(recipients)})
     db.session.commit()
     return sent
+
+
+def record_view(observation: Observation, viewer: User) -> None:
+    """Reading a concern is audited just as reading a whole chronology is."""
+    audit.record("observation.view", user_id=viewer.id, school_id=observation.school_id,
+                 object_type="observation", object_id=observation.id, child_id=observation.child_id)
+    db.session.commit()

@@ -36,6 +36,7 @@ def _render_review(observation, values, errors, status=200):
 def review(observation_id: int):
     observation = observation_service.visible_observation(current_user, current_school(), observation_id,
                                                           current_roles())
+    observation_service.record_view(observation, current_user)
     values = {"decision": "", "reason": "", "decided_on": clock.today().strftime("%d/%m/%Y")}
     return _render_review(observation, values, {})
 

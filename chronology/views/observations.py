@@ -109,6 +109,7 @@ def mine():
 @roles_required(*LOGGERS)
 def show(observation_id: int):
     observation = service.visible_observation(current_user, current_school(), observation_id, current_roles())
+    service.record_view(observation, current_user)
     return render_template("observations/show.html", observation=observation)
 
 

@@ -207,3 +207,12 @@ def test_staff_cannot_reach_dsl_pages(client):
     login(client, teacher.email)
     for url in ("/dsl/queue", f"/children/{child.id}/chronology", "/children/", "/admin/users"):
         assert client.get(url).status_code == 403, url
+
+
+def test_reading_a_single_concern_is_audited_too(client):
+    school, teacher, dsl, child = _setup()
+    observation = _observe(school, child, teacher)
+    login(client, dsl.email)
+    assert client.get(f"/dsl/observations/{observation.id}/review").status_code == 200
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "observation.view")).one()
+    assert (event.user_id, event.child_id, event.object_id) == (dsl.id, child.id, observation.id)

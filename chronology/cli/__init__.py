@@ -6,8 +6,8 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from . import demo, imports, schools
+    from . import demo, imports, prompts, schools
 
-    for module in (schools, imports, demo):
+    for module in (schools, imports, demo, prompts):
         for command in module.COMMANDS:
             app.cli.add_command(command)

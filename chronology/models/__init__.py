@@ -3,6 +3,7 @@
 from .audit import AuditEvent
 from .child import CONTEXT_FLAGS, Child
 from .observation import Observation, ObservationVersion, RecordIsImmutable
+from .prompt import Prompt, PromptSetting
 from .referral import LifeEvent, Referral
 from .review import Review
 from .school import Organisation, School
@@ -10,6 +11,6 @@ from .user import Membership, User
 
 __all__ = [
     "AuditEvent", "CONTEXT_FLAGS", "Child", "LifeEvent", "Membership", "Observation",
-    "ObservationVersion", "Organisation", "RecordIsImmutable", "Referral", "Review",
-    "School", "User",
+    "ObservationVersion", "Organisation", "Prompt", "PromptSetting", "RecordIsImmutable", "Referral",
+    "Review", "School", "User",
 ]

@@ -14,7 +14,7 @@ from ..domain.vocabulary import (
 )
 from ..extensions import db
 from ..models import Child, LifeEvent, Observation, ObservationVersion, Referral, Review, School, User
-from . import ServiceError, audit
+from . import ServiceError, audit, prompts
 
 
 class InvalidRecord(ServiceError):
@@ -57,6 +57,7 @@ def record_review(observation: Observation, by: User, decision: str, reason: str
     audit.record("review.create", user_id=by.id, school_id=observation.school_id, object_type="review",
                  object_id=review.id, child_id=observation.child_id, detail={"decision": decision})
     db.session.commit()
+    prompts.after_record_change(observation.child, today)
     return review
 
 
@@ -103,6 +104,7 @@ def record_referral(child: Child, by: User, draft: ReferralDraft, *, today: date
     audit.record("referral.create", user_id=by.id, school_id=child.school_id, object_type="referral",
                  object_id=referral.id, child_id=child.id, detail={"agency": draft.agency})
     db.session.commit()
+    prompts.after_record_change(child, today)
     return referral
 
 
@@ -119,6 +121,7 @@ def update_referral(referral: Referral, child: Child, by: User, draft: ReferralD
     audit.record("referral.update", user_id=by.id, school_id=child.school_id, object_type="referral",
                  object_id=referral.id, child_id=child.id, detail=changed)
     db.session.commit()
+    prompts.after_record_change(child, today)
     return referral
 
 
@@ -159,6 +162,7 @@ def record_life_event(child: Child, by: User, kind: str, occurred_on: date | Non
     audit.record("life-event.create", user_id=by.id, school_id=child.school_id, object_type="life-event",
                  object_id=event.id, child_id=child.id, detail={"kind": kind})
     db.session.commit()
+    prompts.after_record_change(child, today)
     return event
 
 

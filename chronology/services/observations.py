@@ -12,7 +12,7 @@ from ..domain.names import query_terms
 from ..domain.observation_rules import ObservationDraft, problems
 from ..extensions import db
 from ..models import Child, Membership, Observation, ObservationVersion, Review, School, User
-from . import ServiceError, audit
+from . import ServiceError, audit, prompts
 
 
 class InvalidObservation(ServiceError):
@@ -59,6 +59,7 @@ def record_observation(school: School, child: Child, author: User, draft: Observ
                  object_type="observation", object_id=observation.id, child_id=child.id,
                  detail={"urgent": draft.urgent})
     db.session.commit()
+    prompts.after_record_change(child, today)
     return observation
 
 
@@ -77,6 +78,7 @@ def amend_observation(observation: Observation, by: User, draft: ObservationDraf
                  object_type="observation", object_id=observation.id, child_id=observation.child_id,
                  detail={"version": version.number})
     db.session.commit()
+    prompts.after_record_change(observation.child, today)
     return version
 
 

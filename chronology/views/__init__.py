@@ -1,5 +1,5 @@
 """Blueprints, one per area of the product."""
 
-from . import admin, auth, children, dsl, home, observations, pupils
+from . import admin, auth, children, dsl, home, observations, prompts, pupils
 
-BLUEPRINTS = [auth.bp, home.bp, observations.bp, dsl.bp, children.bp, admin.bp, pupils.bp]
+BLUEPRINTS = [auth.bp, home.bp, observations.bp, dsl.bp, children.bp, admin.bp, pupils.bp, prompts.bp]

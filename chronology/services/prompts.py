@@ -1,0 +1,580 @@
+"""Pattern prompts in the app: evaluate the rules on a child's records and keep the DSL's prompts.
+
+How stored prompts follow the rules (one row per child and rule, never one per observation):
+
+- The rule fires and there is no prompt: a prompt is raised, open, with its evidence.
+- The rule keeps firing on an open or acknowledged prompt: the same prompt is updated with
+  the new evidence. An acknowledged prompt goes back to open when evidence arrives that it had
+  not shown before: acknowledging meant "I have seen this", not "I have seen what came later".
+- The rule fires on a dismissed or actioned prompt: it stays as the DSL left it unless the
+  evidence now includes a record it had never shown (`seen_evidence`); then it is raised again.
+- The rule stops firing (its windows moved on, a referral was recorded, the rule was switched
+  off): the prompt is kept, with `firing` false, and leaves the DSL's lists. What the DSL did is
+  never erased. If the rule fires again later, an unanswered prompt is raised afresh and an
+  answered one again needs evidence it had not seen.
+
+Every raise, update, re-raise and lapse is audited (user_id None: the system did it), as is
+every acknowledgement, action, dismissal and settings change (by the person who made it).
+Rules a school switches off are also left out of every list at once; changed thresholds apply
+to a child when their records next change, and to every child at the nightly evaluate-prompts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import date
+
+from flask import abort, current_app
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..domain.prompts import (
+    RULE_IDS,
+    RULE_NAMES,
+    ChildRecords,
+    LifeEventFact,
+    ObservationFact,
+    ReferralFact,
+    ReviewFact,
+    RuleSettings,
+    defaults,
+    evaluate,
+    rule_number,
+    settings_problems,
+    settings_with,
+)
+from ..domain.prompts import Prompt as RulePrompt
+from ..domain.prompts import InvalidSettings as InvalidRuleSettings
+from ..domain.vocabulary import STRENGTH_CATEGORY
+from ..extensions import db
+from ..models import (
+    Child, LifeEvent, Observation, ObservationVersion, Prompt, PromptSetting, Referral, Review,
+    School, User,
+)
+from ..models.prompt import ANSWERED_STATUSES, OPEN_STATUSES, join_refs
+from ..models.types import utcnow
+from . import ServiceError, audit
+
+CHUNK = 500  # children loaded at a time by a whole-school evaluation
+
+
+# --- Reading a child's records as facts -------------------------------------------------------
+
+
+def child_flags(child: Child) -> frozenset[str]:
+    """The child's context flags in the rules' words (send, child-in-need, cp-plan-current ...)."""
+    flags = {attr.replace("_", "-") for attr in (
+        "send", "disability", "eal", "looked_after", "child_in_need", "early_help_plan", "young_carer",
+    ) if getattr(child, attr)}
+    if child.cp_plan in ("current", "past"):
+        flags.add(f"cp-plan-{child.cp_plan}")
+    return frozenset(flags)
+
+
+def records_for(children: Sequence[Child]) -> dict[int, ChildRecords]:
+    """Each child's records as the rules read them: four queries however many children."""
+    ids = [c.id for c in children]
+    if not ids:
+        return {}
+    latest: dict[int, tuple] = {}
+    rows = db.session.execute(
+        select(Observation.id, Observation.child_id, ObservationVersion.occurred_on,
+               ObservationVersion.categories_text, ObservationVersion.source,
+               ObservationVersion.child_voice)
+        .join(ObservationVersion, ObservationVersion.observation_id == Observation.id)
+        .where(Observation.child_id.in_(ids))
+        .order_by(Observation.id, ObservationVersion.number)
+    )
+    for row in rows:
+        latest[row.id] = row  # versions come in order, so the last one seen is the current one
+    observations: dict[int, list[ObservationFact]] = defaultdict(list)
+    for row in latest.values():
+        categories = frozenset(c for c in row.categories_text.split(";") if c)
+        observations[row.child_id].append(ObservationFact(
+            id=row.id, occurred_on=row.occurred_on, categories=categories, source=row.source,
+            has_child_voice=bool(row.child_voice.strip()),
+            # Filed only as a strength; one also filed under a worry is still a concern.
+            is_strength=categories == {STRENGTH_CATEGORY.slug},
+        ))
+    reviews: dict[int, list[ReviewFact]] = defaultdict(list)
+    for r in db.session.execute(
+        select(Review.id, Review.child_id, Review.observation_id, Review.decision, Review.decided_on)
+        .where(Review.child_id.in_(ids)).order_by(Review.id)
+    ):
+        reviews[r.child_id].append(ReviewFact(r.id, r.observation_id, r.decision, r.decided_on))
+    referrals: dict[int, list[ReferralFact]] = defaultdict(list)
+    for r in db.session.execute(
+        select(Referral.id, Referral.child_id, Referral.agency, Referral.referred_on, Referral.status,
+               Referral.outcome_on, Referral.follow_up_on)
+        .where(Referral.child_id.in_(ids)).order_by(Referral.id)
+    ):
+        referrals[r.child_id].append(
+            ReferralFact(r.id, r.agency, r.referred_on, r.status, r.outcome_on, r.follow_up_on))
+    events: dict[int, list[LifeEventFact]] = defaultdict(list)
+    for e in db.session.execute(
+        select(LifeEvent.id, LifeEvent.child_id, LifeEvent.kind, LifeEvent.occurred_on)
+        .where(LifeEvent.child_id.in_(ids)).order_by(LifeEvent.id)
+    ):
+        events[e.child_id].append(LifeEventFact(e.id, e.kind, e.occurred_on))
+    return {
+        c.id: ChildRecords(
+            date_of_birth=c.date_of_birth, gender=c.gender, flags=child_flags(c),
+            observations=tuple(sorted(observations[c.id], key=lambda o: o.id)),
+            reviews=tuple(reviews[c.id]), referrals=tuple(referrals[c.id]),
+            life_events=tuple(events[c.id]),
+        )
+        for c in children
+    }
+
+
+# --- A school's settings ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SchoolRules:
+    settings: RuleSettings
+    disabled: frozenset[str]
+
+
+def _setting_rows(school_id: int) -> dict[str, PromptSetting]:
+    rows = db.session.scalars(select(PromptSetting).where(PromptSetting.school_id == school_id))
+    return {row.rule: row for row in rows if row.rule in RULE_IDS}
+
+
+def school_rules(school_id: int) -> SchoolRules:
+    settings = defaults()
+    disabled = set()
+    for rule_id, row in _setting_rows(school_id).items():
+        if not row.enabled:
+            disabled.add(rule_id)
+        try:
+            settings = settings_with({rule_id: row.override_values()}, settings)
+        except InvalidRuleSettings:
+            # Saved values were checked when saved; if a later release tightens a limit, the
+            # rule falls back to its defaults rather than stopping every evaluation.
+            current_app.logger.warning("Stored settings for %s at school %s are no longer valid",
+                                       rule_id, school_id)
+    return SchoolRules(settings, frozenset(disabled))
+
+
+# --- Reconciling what the rules say with what is stored ---------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a stored prompt becomes; `change` says what happened, "" when nothing did."""
+
+    change: str  # "", "raised", "updated", "reopened", "lapsed"
+    status: str
+    firing: bool
+    raised_on: date
+    evidence: tuple[str, ...]
+    seen: frozenset[str]
+    title: str
+    explanation: str
+
+
+def decide(stored: Prompt | None, fired: RulePrompt | None, as_of: date) -> Outcome | None:
+    """The next state of one child's prompt for one rule. Pure: it changes nothing."""
+    if stored is None:
+        if fired is None:
+            return None
+        return Outcome("raised", "open", True, as_of, fired.evidence, frozenset(fired.evidence),
+                       fired.title, fired.explanation)
+    kept = Outcome("", stored.status, stored.firing, stored.raised_on, tuple(stored.evidence_refs),
+                   frozenset(stored.seen_refs), stored.title, stored.explanation)
+    if fired is None:
+        if not stored.firing:
+            return kept
+        lapsed = "lapsed" if stored.status in OPEN_STATUSES else ""
+        return Outcome(lapsed, stored.status, False, stored.raised_on, kept.evidence, kept.seen,
+                       stored.title, stored.explanation)
+    unseen = set(fired.evidence) - kept.seen
+    seen = kept.seen | frozenset(fired.evidence)
+    if stored.status in ANSWERED_STATUSES:
+        if unseen:
+            return Outcome("reopened", "open", True, as_of, fired.evidence, seen,
+                           fired.title, fired.explanation)
+        # As the DSL left it: the evidence they answered stays what the prompt shows.
+        return Outcome("", stored.status, True, stored.raised_on, kept.evidence, kept.seen,
+                       stored.title, stored.explanation)
+    if not stored.firing:
+        return Outcome("raised", "open", True, as_of, fired.evidence, seen,
+                       fired.title, fired.explanation)
+    status = "open" if unseen else stored.status
+    raised_on = stored.raised_on if stored.raised_on <= as_of else as_of
+    same = (fired.evidence == kept.evidence and fired.title == stored.title
+            and fired.explanation == stored.explanation and status == stored.status)
+    return Outcome("" if same else "updated", status, True, raised_on, fired.evidence, seen,
+                   fired.title, fired.explanation)
+
+
+@dataclass
+class Summary:
+    children: int = 0
+    raised: int = 0
+    updated: int = 0
+    reopened: int = 0
+    lapsed: int = 0
+    open: int = 0
+    changes: list[tuple[int, str, str]] = field(default_factory=list)  # (child id, rule, change)
+
+    def add(self, other: Summary) -> None:
+        for name in ("children", "raised", "updated", "reopened", "lapsed", "open"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.changes += other.changes
+
+
+AUDIT_ACTIONS = {"raised": "prompt.raise", "updated": "prompt.update", "reopened": "prompt.reopen",
+                 "lapsed": "prompt.lapse"}
+
+
+def _stored_for(child_ids: Iterable[int]) -> dict[int, dict[str, Prompt]]:
+    found: dict[int, dict[str, Prompt]] = defaultdict(dict)
+    for p in db.session.scalars(select(Prompt).where(Prompt.child_id.in_(list(child_ids)))):
+        found[p.child_id][p.rule] = p
+    return found
+
+
+def _reconcile(child: Child, records: ChildRecords, stored: dict[str, Prompt], rules: SchoolRules,
+               as_of: date) -> Summary:
+    summary = Summary(children=1)
+    fired = {p.rule: p for p in evaluate(records, as_of, rules.settings, rules.disabled)}
+    for rule_id in RULE_IDS:
+        row = stored.get(rule_id)
+        outcome = decide(row, fired.get(rule_id), as_of)
+        if outcome is None:
+            continue
+        if row is None:
+            row = Prompt(school_id=child.school_id, child_id=child.id, rule=rule_id)
+            db.session.add(row)
+        row.status, row.firing, row.raised_on = outcome.status, outcome.firing, outcome.raised_on
+        row.title, row.explanation = outcome.title, outcome.explanation
+        row.evidence, row.seen_evidence = join_refs(outcome.evidence), join_refs(sorted(outcome.seen))
+        if row.evaluated_on != as_of:
+            row.evaluated_on = as_of
+        if outcome.firing and outcome.status in OPEN_STATUSES:
+            summary.open += 1
+        if not outcome.change:
+            continue
+        setattr(summary, outcome.change, getattr(summary, outcome.change) + 1)
+        summary.changes.append((child.id, rule_id, outcome.change))
+        db.session.flush()
+        audit.record(AUDIT_ACTIONS[outcome.change], user_id=None, school_id=child.school_id,
+                     object_type="prompt", object_id=row.id, child_id=child.id,
+                     detail={"rule": rule_id, "as_of": as_of.isoformat(),
+                             "evidence": list(outcome.evidence)})
+    return summary
+
+
+def reevaluate_child(child: Child, as_of: date) -> Summary:
+    """Evaluate one child's rules and bring their stored prompts up to date. The caller commits.
+
+    Touches only this child's records: a handful of queries, whatever the size of the school.
+    """
+    records = records_for([child])[child.id]
+    stored = _stored_for([child.id]).get(child.id, {})
+    summary = _reconcile(child, records, stored, school_rules(child.school_id), as_of)
+    db.session.flush()
+    return summary
+
+
+def after_record_change(child: Child, as_of: date) -> None:
+    """Called by a service right after it commits a record about this child.
+
+    The record is already safe: if evaluating the prompts fails, the failure is logged and the
+    nightly evaluate-prompts puts it right, rather than the person writing losing their work.
+    """
+    try:
+        reevaluate_child(child, as_of)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        if current_app.testing:
+            raise
+        current_app.logger.exception("Pattern prompts could not be evaluated for child %s", child.id)
+
+
+def _children_of(school: School) -> list[Child]:
+    return list(db.session.scalars(select(Child).where(Child.school_id == school.id).order_by(Child.id)))
+
+
+def reevaluate_school(school: School, as_of: date) -> Summary:
+    """Evaluate every child of a school (the nightly run), a chunk of children at a time."""
+    rules = school_rules(school.id)
+    summary = Summary()
+    children = _children_of(school)
+    for start in range(0, len(children), CHUNK):
+        chunk = children[start:start + CHUNK]
+        records = records_for(chunk)
+        stored = _stored_for(c.id for c in chunk)
+        for child in chunk:
+            summary.add(_reconcile(child, records[child.id], stored.get(child.id, {}), rules, as_of))
+        db.session.flush()
+    audit.record("prompts.evaluate", user_id=None, school_id=school.id, object_type="school",
+                 object_id=school.id,
+                 detail={"as_of": as_of.isoformat(), "children": summary.children,
+                         "raised": summary.raised, "updated": summary.updated,
+                         "reopened": summary.reopened, "lapsed": summary.lapsed,
+                         "open": summary.open})
+    db.session.commit()
+    return summary
+
+
+# --- What a script sees: evaluated as of a day, without changing anything ---------------------
+
+
+@dataclass(frozen=True)
+class OpenPrompt:
+    child: Child
+    rule: str
+    title: str
+    explanation: str
+    evidence: tuple[str, ...]
+    raised_on: date
+
+    def as_json(self) -> dict[str, object]:
+        return {"upn": self.child.upn, "rule": self.rule, "title": self.title,
+                "explanation": self.explanation, "evidence": list(self.evidence),
+                "raised_on": self.raised_on.isoformat()}
+
+
+def open_as_of(school: School, as_of: date, children: Sequence[Child] | None = None) -> list[OpenPrompt]:
+    """The prompts that are open as of a day, sorted by UPN then rule number; read-only.
+
+    The rules are evaluated afresh as of that day with the school's settings. What the DSL did
+    with each prompt (as it stands now) still counts: a dismissed or actioned prompt is left
+    out unless the evidence as of that day includes a record it had not seen.
+    """
+    rules = school_rules(school.id)
+    everyone = list(children) if children is not None else _children_of(school)
+    found: list[OpenPrompt] = []
+    for start in range(0, len(everyone), CHUNK):
+        chunk = everyone[start:start + CHUNK]
+        records = records_for(chunk)
+        stored = _stored_for(c.id for c in chunk)
+        for child in chunk:
+            mine = stored.get(child.id, {})
+            for fired in evaluate(records[child.id], as_of, rules.settings, rules.disabled):
+                outcome = decide(mine.get(fired.rule), fired, as_of)
+                if outcome and outcome.firing and outcome.status in OPEN_STATUSES:
+                    found.append(OpenPrompt(child, fired.rule, outcome.title, outcome.explanation,
+                                            outcome.evidence, outcome.raised_on))
+    return sorted(found, key=lambda p: (p.child.upn, rule_number(p.rule)))
+
+
+# --- The DSL's lists --------------------------------------------------------------------------
+
+
+def _open_query(school_id: int):  # noqa: ANN202
+    disabled = school_rules(school_id).disabled
+    stmt = select(Prompt).where(Prompt.school_id == school_id, Prompt.firing.is_(True),
+                                Prompt.status.in_(sorted(OPEN_STATUSES)))
+    if disabled:
+        stmt = stmt.where(Prompt.rule.not_in(sorted(disabled)))
+    return stmt
+
+
+def open_prompts(school: School, rule: str | None = None) -> list[Prompt]:
+    """The school's open prompts, newest first, optionally for one rule only."""
+    stmt = _open_query(school.id).options(selectinload(Prompt.child))
+    if rule:
+        stmt = stmt.where(Prompt.rule == rule)
+    stmt = stmt.order_by(Prompt.raised_on.desc(), Prompt.updated_at.desc(), Prompt.id.desc())
+    return list(db.session.scalars(stmt))
+
+
+def open_prompts_for_child(child: Child) -> list[Prompt]:
+    prompts = db.session.scalars(_open_query(child.school_id).where(Prompt.child_id == child.id))
+    return sorted(prompts, key=lambda p: rule_number(p.rule))
+
+
+def prompt_in_school(school: School, prompt_id: int) -> Prompt:
+    """The prompt, only if it belongs to this school; otherwise a 404 that reveals nothing."""
+    prompt = db.session.get(Prompt, prompt_id)
+    if prompt is None or prompt.school_id != school.id:
+        abort(404)
+    return prompt
+
+
+def evidence_dates(prompt: Prompt) -> dict[str, date]:
+    """The day of each evidence record, so the DSL can read the evidence in date order."""
+    wanted: dict[str, list[int]] = defaultdict(list)
+    for ref in prompt.evidence_refs:
+        kind, _, raw_id = ref.partition(":")
+        if raw_id.isdigit():
+            wanted[kind].append(int(raw_id))
+    found: dict[str, date] = {}
+    if wanted.get("observation"):
+        rows = db.session.execute(
+            select(ObservationVersion.observation_id, ObservationVersion.occurred_on)
+            .where(ObservationVersion.observation_id.in_(wanted["observation"]))
+            .order_by(ObservationVersion.observation_id, ObservationVersion.number))
+        found.update({f"observation:{oid}": day for oid, day in rows})  # the last version wins
+    for kind, column in (("review", Review.decided_on), ("referral", Referral.referred_on),
+                         ("life-event", LifeEvent.occurred_on)):
+        if wanted.get(kind):
+            model = column.class_
+            rows = db.session.execute(select(model.id, column).where(model.id.in_(wanted[kind])))
+            found.update({f"{kind}:{rid}": day for rid, day in rows})
+    return found
+
+
+# --- What the DSL does with a prompt ----------------------------------------------------------
+
+
+class PromptRefused(ServiceError):
+    pass
+
+
+def _audit_action(action: str, prompt: Prompt, by: User, detail: dict[str, object]) -> None:
+    audit.record(action, user_id=by.id, school_id=prompt.school_id, object_type="prompt",
+                 object_id=prompt.id, child_id=prompt.child_id, detail={"rule": prompt.rule, **detail})
+
+
+def acknowledge(prompt: Prompt, by: User) -> None:
+    if prompt.status != "open":
+        raise PromptRefused(f"This prompt is already {prompt.status}.")
+    prompt.status = "acknowledged"
+    prompt.acknowledged_at, prompt.acknowledged_by_id = utcnow(), by.id
+    _audit_action("prompt.acknowledge", prompt, by, {})
+    db.session.commit()
+
+
+def action_choices(prompt: Prompt) -> list[tuple[str, Review | Referral]]:
+    """The child's reviews and referrals, newest first, as ("review:3", record) pairs."""
+    reviews = db.session.scalars(select(Review).where(Review.child_id == prompt.child_id))
+    referrals = db.session.scalars(select(Referral).where(Referral.child_id == prompt.child_id))
+    choices: list[tuple[str, Review | Referral, date]] = [
+        (f"review:{r.id}", r, r.decided_on) for r in reviews]
+    choices += [(f"referral:{r.id}", r, r.referred_on) for r in referrals]
+    choices.sort(key=lambda c: (c[2], c[0]), reverse=True)
+    return [(key, record) for key, record, _ in choices]
+
+
+def action(prompt: Prompt, by: User, link: str) -> None:
+    """Mark a prompt actioned, linking the review or referral of this child that answered it."""
+    if prompt.status not in OPEN_STATUSES:
+        raise PromptRefused(f"This prompt is already {prompt.status}.")
+    kind, _, raw_id = link.partition(":")
+    model = {"review": Review, "referral": Referral}.get(kind)
+    record = db.session.get(model, int(raw_id)) if model and raw_id.isdigit() else None
+    if record is None or record.child_id != prompt.child_id:
+        raise PromptRefused("Choose the review or referral of this child that answered the prompt.",
+                            field="link")
+    prompt.status = "actioned"
+    prompt.actioned_at, prompt.actioned_by_id = utcnow(), by.id
+    prompt.review_id = record.id if kind == "review" else None
+    prompt.referral_id = record.id if kind == "referral" else None
+    _audit_action("prompt.action", prompt, by, {"linked": link})
+    db.session.commit()
+
+
+def dismiss(prompt: Prompt, by: User, reason: str) -> None:
+    if prompt.status not in OPEN_STATUSES:
+        raise PromptRefused(f"This prompt is already {prompt.status}.")
+    if not reason.strip():
+        raise PromptRefused("Give the reason for dismissing this prompt: it is kept with the "
+                            "child's record.", field="reason")
+    prompt.status = "dismissed"
+    prompt.dismissed_at, prompt.dismissed_by_id = utcnow(), by.id
+    prompt.dismissed_reason = reason
+    # The reason goes in the audit log too, so an earlier dismissal's reason is never lost.
+    _audit_action("prompt.dismiss", prompt, by, {"reason": reason})
+    db.session.commit()
+
+
+# --- The admin's settings ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SettingField:
+    name: str  # the form field, e.g. "E1-short_window_days"
+    setting: str  # the setting's name, e.g. "short_window_days"
+    label: str
+    default: int
+    value: int
+
+
+@dataclass(frozen=True)
+class RuleRow:
+    rule: str
+    name: str
+    enabled: bool
+    fields: tuple[SettingField, ...]
+
+
+def field_name(rule_id: str, setting: str) -> str:
+    return f"{rule_id}-{setting}"
+
+
+def settings_rows(school: School) -> list[RuleRow]:
+    rules = school_rules(school.id)
+    base = defaults()
+    rows = []
+    for rule_id in RULE_IDS:
+        current, default = rules.settings.for_rule(rule_id), base.for_rule(rule_id)
+        rows.append(RuleRow(rule_id, RULE_NAMES[rule_id], rule_id not in rules.disabled, tuple(
+            SettingField(field_name(rule_id, f.name), f.name, f.metadata["label"],
+                         getattr(default, f.name), getattr(current, f.name))
+            for f in fields(current))))
+    return rows
+
+
+class InvalidPromptSettings(ServiceError):
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("Some settings need attention.")
+        self.errors = errors
+
+
+def update_settings(school: School, by: User, enabled: Iterable[str],
+                    typed: dict[str, dict[str, object]]) -> int:
+    """Save an admin's thresholds and on/off switches; returns how many rules changed.
+
+    `typed` maps a rule id to {setting name: what was typed}. Nothing is saved unless every value
+    is valid; each refused value is reported under its form field name.
+    """
+    problems = settings_problems(typed)
+    if problems:
+        errors = {}
+        for key, message in problems.items():
+            rule_id, _, setting = key.partition(".")
+            errors[field_name(rule_id, setting) if setting else rule_id] = message
+        raise InvalidPromptSettings(errors)
+    before = school_rules(school.id)
+    wanted = settings_with(typed, before.settings)  # a setting not sent keeps its value
+    on = set(enabled)
+    base = defaults()
+    rows = _setting_rows(school.id)
+    changed = 0
+    for rule_id in RULE_IDS:
+        new, old, default = (wanted.for_rule(rule_id), before.settings.for_rule(rule_id),
+                             base.for_rule(rule_id))
+        detail: dict[str, dict[str, object]] = {
+            f.name: {"from": getattr(old, f.name), "to": getattr(new, f.name)}
+            for f in fields(new) if getattr(old, f.name) != getattr(new, f.name)
+        }
+        was_on, now_on = rule_id not in before.disabled, rule_id in on
+        if was_on != now_on:
+            detail["enabled"] = {"from": was_on, "to": now_on}
+        if not detail:
+            continue
+        row = rows.get(rule_id)
+        if row is None:
+            row = PromptSetting(school_id=school.id, rule=rule_id)
+            db.session.add(row)
+        row.enabled = now_on
+        row.overrides = json.dumps({f.name: getattr(new, f.name) for f in fields(new)
+                                    if getattr(new, f.name) != getattr(default, f.name)},
+                                   sort_keys=True)
+        row.updated_by_id = by.id
+        db.session.flush()
+        audit.record("prompt-settings.update", user_id=by.id, school_id=school.id,
+                     object_type="prompt-setting", object_id=row.id,
+                     detail={"rule": rule_id, "changes": detail})
+        changed += 1
+    db.session.commit()
+    return changed

@@ -48,7 +48,9 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to continue."
     login_manager.login_message_category = "info"
-    login_manager.session_protection = "strong"
+    # "basic", not "strong": a teacher on a phone moves between Wi-Fi and mobile data, and a
+    # changed address must not throw away the concern they are halfway through writing.
+    login_manager.session_protection = "basic"
     login_manager.user_loader(load_user)
 
 

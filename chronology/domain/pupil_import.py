@@ -1,0 +1,301 @@
+"""Reading a school's MIS pupil export (CSV) into checked rows, with every problem it has."""
+
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from .dates import parse_date
+from .upn import clean_upn, upn_problem
+from .vocabulary import CP_PLAN_STATES
+
+# --- shared by every CSV import ------------------------------------------------------------------
+
+
+class UnreadableUpload(ValueError):
+    """A file that is not CSV text at all, with a message that says how to fix it."""
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem: the line as an editor numbers it, the column heading as written, and why."""
+
+    line: int | None
+    column: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = [f"line {self.line}"] if self.line is not None else []
+        if self.column:
+            where.append(f"column {self.column}")
+        return f"{', '.join(where)}: {self.reason}" if where else self.reason
+
+
+SAVE_AS_CSV = "In Excel choose File, Save As, and 'CSV UTF-8 (Comma delimited) (*.csv)'."
+
+
+def decode_upload(data: bytes) -> str:
+    """The text of an uploaded file: UTF-8 (with or without Excel's BOM), else Windows-1252."""
+    if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+        raise UnreadableUpload(f"This is an Excel workbook, not a CSV file. {SAVE_AS_CSV}")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise UnreadableUpload(f"This file was saved as 'Unicode Text' (UTF-16), not CSV. {SAVE_AS_CSV}")
+    if b"\x00" in data:
+        raise UnreadableUpload(f"This is not a text file, so it cannot be a CSV export. {SAVE_AS_CSV}")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    # Excel's plain "CSV (Comma delimited)" writes Windows-1252, so Zoë arrives as the byte 0xEB.
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        raise UnreadableUpload(f"The file's characters cannot be read. {SAVE_AS_CSV}") from None
+
+
+def heading_key(heading: str) -> str:
+    """Fold a column heading so "Date_of_Birth ", "date of birth" and "DATE-OF-BIRTH" match."""
+    text = heading.replace("\ufeff", "").replace("_", " ").replace("-", " ")
+    return " ".join(text.casefold().split())
+
+
+@dataclass(frozen=True)
+class Table:
+    """The non-blank rows of a CSV file, each with the line it starts on."""
+
+    header_line: int
+    header: tuple[str, ...]
+    rows: tuple[tuple[int, tuple[str, ...]], ...]
+    error: RowError | None = None
+
+
+def read_table(text: str) -> Table:
+    """Split CSV text into rows, keeping line numbers right across quoted line breaks."""
+    # strict: an unclosed quote is an error, instead of silently swallowing the rest of the file.
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    found: list[tuple[int, tuple[str, ...]]] = []
+    start = 1
+    error: RowError | None = None
+    try:
+        for cells in reader:
+            line, start = start, reader.line_num + 1
+            # Spreadsheets often leave rows of empty cells at the end; they mean nothing.
+            if any(c.strip() for c in cells):
+                found.append((line, tuple(cells)))
+    except csv.Error as problem:
+        error = RowError(start, "", f"The file cannot be read as CSV from this line on ({problem}). "
+                                    "Check for a quotation mark that is not closed.")
+    if not found:
+        return Table(1, (), (), error or RowError(1, "", "The file is empty: it has no heading row."))
+    (header_line, header), *rows = found
+    return Table(header_line, header, tuple(rows), error)
+
+
+def map_headings(table: Table, aliases: Mapping[str, str],
+                 required: tuple[str, ...]) -> tuple[dict[str, int], dict[str, str], list[str], list[RowError]]:
+    """Which cell holds each field, the heading it had, the headings not used, and header problems."""
+    columns: dict[str, int] = {}
+    headings: dict[str, str] = {}
+    ignored: list[str] = []
+    errors: list[RowError] = []
+    for index, heading in enumerate(table.header):
+        name = aliases.get(heading_key(heading))
+        if name is None:
+            if heading.strip():
+                ignored.append(heading.strip())
+            continue
+        if name in columns:
+            errors.append(RowError(table.header_line, heading.strip(),
+                                   f"This column and {headings[name]!r} both give {name}; keep only one."))
+            continue
+        columns[name] = index
+        headings[name] = heading.strip()
+    for name in required:
+        if name not in columns:
+            errors.append(RowError(table.header_line, name,
+                                   f"The heading row has no {name} column. Needed: {', '.join(required)}."))
+    return columns, headings, ignored, errors
+
+
+def cell(cells: tuple[str, ...], index: int) -> str:
+    """A cell's text; a short row (some exports drop trailing empty cells) reads as blank."""
+    return cells[index] if index < len(cells) else ""
+
+
+def extra_cells_error(line: int, cells: tuple[str, ...], width: int) -> RowError | None:
+    if any(c.strip() for c in cells[width:]):
+        return RowError(line, "", f"This row has {len(cells)} cells but the heading row has {width}. "
+                                  "A value with a comma in it probably needs quotation marks.")
+    return None
+
+
+YES = frozenset({"y", "yes", "true", "1"})
+NO = frozenset({"n", "no", "false", "0", ""})
+
+
+def parse_yes_no(value: str) -> bool:
+    key = value.strip().casefold()
+    if key in YES:
+        return True
+    if key in NO:
+        return False
+    raise ValueError(f"{value.strip()!r} is not yes or no; write Y or N.")
+
+
+# --- pupils --------------------------------------------------------------------------------------
+
+REQUIRED = ("upn", "legal_forename", "legal_surname", "date_of_birth", "gender", "year_group")
+BOOLEAN_FLAGS = ("disability", "eal", "looked_after", "child_in_need", "early_help_plan", "young_carer")
+OPTIONAL = ("preferred_forename", "send", *BOOLEAN_FLAGS, "cp_plan", "joined_on", "left_on")
+
+ALIASES: dict[str, str] = {heading_key(name): name for name in REQUIRED + OPTIONAL}
+ALIASES.update({
+    "forename": "legal_forename",
+    "first name": "legal_forename",
+    "surname": "legal_surname",
+    "last name": "legal_surname",
+    "preferred name": "preferred_forename",
+    "preferred first name": "preferred_forename",
+    "dob": "date_of_birth",
+    "sex": "gender",
+    "year": "year_group",
+    "nc year": "year_group",
+    "sen": "send",
+    "sen status": "send",
+    "looked after": "looked_after",
+    "cla": "looked_after",
+    "lac": "looked_after",
+    "cin": "child_in_need",
+    "early help": "early_help_plan",
+    "cp plan": "cp_plan",
+    "child protection plan": "cp_plan",
+    "date of entry": "joined_on",
+    "admission date": "joined_on",
+    "entry date": "joined_on",
+    "date of leaving": "left_on",
+    "leaving date": "left_on",
+})
+
+# MIS SEN status codes: N none, K SEN support, E EHC plan. A, P and S are the pre-2014 codes
+# (School Action, School Action Plus, Statement) that older records still carry.
+SEN_CODES = {"n": False, "k": True, "e": True, "a": True, "p": True, "s": True}
+GENDER_WORDS = {"m": "male", "male": "male", "f": "female", "female": "female"}
+MAX_LENGTH = {"legal_forename": 100, "preferred_forename": 100, "legal_surname": 100,
+              "gender": 20, "year_group": 20}
+
+
+@dataclass(frozen=True)
+class PupilRow:
+    """One pupil as the file gives it: only the fields the file has a column for."""
+
+    line: int
+    upn: str
+    values: Mapping[str, object]
+
+
+@dataclass(frozen=True)
+class PupilFile:
+    rows: tuple[PupilRow, ...] = ()
+    errors: tuple[RowError, ...] = ()
+    ignored_columns: tuple[str, ...] = ()
+
+
+def parse_pupils(text: str, *, today: date) -> PupilFile:
+    """Every pupil in the export, or every problem with it; a caller writes nothing unless errors is empty."""
+    table = read_table(text)
+    errors: list[RowError] = [table.error] if table.error else []
+    if not table.header:
+        return PupilFile(errors=tuple(errors))
+    columns, headings, ignored, header_errors = map_headings(table, ALIASES, REQUIRED)
+    if header_errors:
+        return PupilFile(errors=tuple(header_errors + errors), ignored_columns=tuple(ignored))
+    if not table.rows and not errors:
+        errors.append(RowError(table.header_line, "", "The file has a heading row but no pupils."))
+    rows: list[PupilRow] = []
+    first_line: dict[str, int] = {}
+    for line, cells in table.rows:
+        values, row_errors = _read_pupil(line, cells, columns, headings, today)
+        if extra := extra_cells_error(line, cells, len(table.header)):
+            row_errors.insert(0, extra)
+        upn = values.get("upn")
+        if isinstance(upn, str):
+            if upn in first_line:
+                row_errors.insert(0, RowError(line, headings["upn"],
+                                              f"The UPN {upn} is also on line {first_line[upn]}."))
+            else:
+                first_line[upn] = line
+        if row_errors:
+            errors.extend(row_errors)
+        else:
+            rows.append(PupilRow(line=line, upn=str(upn), values=values))
+    return PupilFile(rows=tuple(rows), errors=tuple(errors), ignored_columns=tuple(ignored))
+
+
+def _read_pupil(line: int, cells: tuple[str, ...], columns: dict[str, int], headings: dict[str, str],
+                today: date) -> tuple[dict[str, object], list[RowError]]:
+    values: dict[str, object] = {}
+    errors: list[RowError] = []
+    for name, index in columns.items():
+        raw = cell(cells, index)
+        try:
+            values[name] = _read_value(name, raw, today)
+        except ValueError as problem:
+            errors.append(RowError(line, headings[name], str(problem)))
+    joined, left, born = values.get("joined_on"), values.get("left_on"), values.get("date_of_birth")
+    if isinstance(joined, date) and isinstance(left, date) and left < joined:
+        errors.append(RowError(line, headings["left_on"], "The leaving date is before the joining date."))
+    if isinstance(joined, date) and isinstance(born, date) and joined < born:
+        errors.append(RowError(line, headings["joined_on"], "The joining date is before the date of birth."))
+    return values, errors
+
+
+def _read_value(name: str, raw: str, today: date) -> object:
+    """One cell as the value the Child record keeps; ValueError (DateProblem too) says what is wrong."""
+    text = unicodedata.normalize("NFC", raw.strip())
+    if "\n" in text or "\r" in text:
+        raise ValueError("This cell has a line break in it.")
+    if name == "upn":
+        if not text:
+            raise ValueError("The UPN is missing.")
+        if problem := upn_problem(text):
+            raise ValueError(problem)
+        return clean_upn(text)
+    if name in ("legal_forename", "legal_surname") and not text:
+        raise ValueError("This name is missing.")
+    if len(text) > MAX_LENGTH.get(name, len(text)):
+        raise ValueError(f"This is longer than {MAX_LENGTH[name]} characters.")
+    if name == "date_of_birth":
+        born = parse_date(text)
+        if born > today:
+            raise ValueError(f"The date of birth {born:%d/%m/%Y} is in the future.")
+        return born
+    if name in ("joined_on", "left_on"):
+        return parse_date(text) if text else None
+    if name == "preferred_forename":
+        return text or None
+    if name == "gender":
+        return GENDER_WORDS.get(text.casefold(), text)
+    if name == "send":
+        return _sen(text)
+    if name in BOOLEAN_FLAGS:
+        return parse_yes_no(text)
+    if name == "cp_plan":
+        state = text.casefold() or "none"
+        if state not in CP_PLAN_STATES:
+            raise ValueError(f"{text!r} is not a child protection plan state; write none, current or past.")
+        return state
+    return text
+
+
+def _sen(text: str) -> bool:
+    key = text.casefold()
+    if key in SEN_CODES:
+        return SEN_CODES[key]
+    try:
+        return parse_yes_no(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a SEN status; write N (none), K (SEN support) or E (EHC plan).") from None

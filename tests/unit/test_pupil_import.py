@@ -1,0 +1,268 @@
+"""Reading the MIS pupil export: headings, values, and every problem with its line and column."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from chronology.domain.pupil_import import (
+    RowError, UnreadableUpload, decode_upload, parse_pupils,
+)
+from chronology.domain.upn import synthetic_upn
+
+TODAY = date(2026, 3, 27)
+CANONICAL = "upn,legal_forename,preferred_forename,legal_surname,date_of_birth,gender,year_group,send"
+UPN1, UPN2, UPN3 = synthetic_upn(1), synthetic_upn(2), synthetic_upn(3)
+
+
+def bad_upn() -> str:
+    """A UPN whose check letter is wrong."""
+    good = synthetic_upn(4)
+    return ("B" if good[0] != "B" else "C") + good[1:]
+
+
+def parse(text: str):
+    return parse_pupils(text, today=TODAY)
+
+
+def errors_at(result) -> set[tuple[int | None, str]]:
+    return {(e.line, e.column) for e in result.errors}
+
+
+def test_canonical_file_gives_every_pupil_with_unicode_names_intact():
+    text = (
+        f"{CANONICAL}\n"
+        f"{UPN1},Zoë,,Nguyễn,04/05/2015,F,5,N\n"
+        f"{UPN2},Siobhán,Shiv,O'Neill,2014-09-30,M,6,K\n"
+    )
+    result = parse(text)
+    assert result.errors == ()
+    first, second = result.rows
+    assert first.line == 2 and first.upn == UPN1
+    assert first.values["legal_forename"] == "Zoë"
+    assert first.values["legal_surname"] == "Nguyễn"
+    assert first.values["preferred_forename"] is None
+    assert first.values["date_of_birth"] == date(2015, 5, 4)
+    assert first.values["gender"] == "female"
+    assert first.values["send"] is False
+    assert second.values["legal_forename"] == "Siobhán"
+    assert second.values["preferred_forename"] == "Shiv"
+    assert second.values["legal_surname"] == "O'Neill"
+    assert second.values["date_of_birth"] == date(2014, 9, 30)
+    assert second.values["send"] is True
+
+
+def test_decomposed_accents_are_stored_composed():
+    text = f"{CANONICAL}\n{UPN1},Zoe\u0308,,Smith,04/05/2015,F,5,N\n"
+    assert parse(text).rows[0].values["legal_forename"] == "Zoë"
+
+
+@pytest.mark.parametrize("header", [
+    "UPN,Legal Forename,Preferred Forename,Legal Surname,DOB,Gender,Year,SEN Status",
+    "upn , LEGAL_FORENAME,preferred forename,Legal surname,Date of Birth,Sex,Year Group,sen status",
+    "Upn,Forename,Preferred Forename,Surname,date_of_birth,gender,Year Group,SEN Status",
+])
+def test_common_mis_headings_are_recognised_whatever_their_case(header):
+    result = parse(f"{header}\n{UPN1},Zoë,Zo,Nguyễn,04/05/2015,F,Year 5,E\n")
+    assert result.errors == ()
+    values = result.rows[0].values
+    assert (values["legal_forename"], values["preferred_forename"], values["legal_surname"]) == ("Zoë", "Zo", "Nguyễn")
+    assert values["year_group"] == "Year 5"
+    assert values["send"] is True
+
+
+@pytest.mark.parametrize(("code", "expected"), [("N", False), ("", False), ("K", True), ("E", True),
+                                                 ("k", True), ("Y", True), ("no", False)])
+def test_sen_status_codes(code, expected):
+    result = parse(f"{CANONICAL}\n{UPN1},Zoë,,Nguyễn,04/05/2015,F,5,{code}\n")
+    assert result.errors == ()
+    assert result.rows[0].values["send"] is expected
+
+
+def test_unknown_sen_code_is_an_error():
+    result = parse(f"{CANONICAL}\n{UPN1},Zoë,,Nguyễn,04/05/2015,F,5,Q\n")
+    assert errors_at(result) == {(2, "send")}
+    assert result.rows == ()
+
+
+@pytest.mark.parametrize(("cell", "expected"), [
+    ("Y", True), ("yes", True), ("TRUE", True), ("1", True),
+    ("N", False), ("No", False), ("false", False), ("0", False), ("", False),
+])
+def test_context_flags_read_yes_and_no_however_written(cell, expected):
+    header = f"{CANONICAL},eal,Looked After,young_carer"
+    result = parse(f"{header}\n{UPN1},Zoë,,Nguyễn,04/05/2015,F,5,N,{cell},{cell},{cell}\n")
+    assert result.errors == ()
+    values = result.rows[0].values
+    assert values["eal"] is expected and values["looked_after"] is expected and values["young_carer"] is expected
+
+
+def test_flag_that_is_neither_yes_nor_no_names_its_column():
+    result = parse(f"{CANONICAL},CLA\n{UPN1},Zoë,,Nguyễn,04/05/2015,F,5,N,perhaps\n")
+    assert [(e.line, e.column) for e in result.errors] == [(2, "CLA")]
+    assert "perhaps" in result.errors[0].reason
+
+
+def test_only_columns_in_the_file_are_given_so_a_reimport_leaves_the_rest_alone():
+    result = parse(f"{CANONICAL}\n{UPN1},Zoë,,Nguyễn,04/05/2015,F,5,N\n")
+    assert "eal" not in result.rows[0].values
+    assert "cp_plan" not in result.rows[0].values
+
+
+def test_cp_plan_and_dates_of_joining_and_leaving():
+    header = f"{CANONICAL},cp_plan,Date of Entry,left_on"
+    result = parse(f"{header}\n{UPN1},Zoë,,Nguyễn,04/05/2015,F,5,N,Past,01/09/2019,\n")
+    assert result.errors == ()
+    values = result.rows[0].values
+    assert values["cp_plan"] == "past"
+    assert values["joined_on"] == date(2019, 9, 1)
+    assert values["left_on"] is None
+
+
+def test_bad_cp_plan_and_leaving_before_joining_are_errors():
+    header = f"{CANONICAL},cp_plan,Admission Date,left_on"
+    result = parse(f"{header}\n{UPN1},Zoë,,Nguyễn,04/05/2015,F,5,N,yes,01/09/2019,01/09/2018\n")
+    assert errors_at(result) == {(2, "cp_plan"), (2, "left_on")}
+
+
+def test_wrong_upn_check_letter_is_reported_with_line_and_column():
+    result = parse(f"{CANONICAL}\n{UPN1},Zoë,,Nguyễn,04/05/2015,F,5,N\n{bad_upn()},Ann,,Lee,04/05/2015,F,5,N\n")
+    assert [(e.line, e.column) for e in result.errors] == [(3, "upn")]
+    assert "not a valid UPN" in result.errors[0].reason
+
+
+def test_upn_with_spaces_and_lower_case_is_cleaned():
+    spaced = f"{UPN1[:4]} {UPN1[4:]}".lower()
+    result = parse(f"{CANONICAL}\n{spaced},Zoë,,Nguyễn,04/05/2015,F,5,N\n")
+    assert result.errors == ()
+    assert result.rows[0].upn == UPN1
+
+
+@pytest.mark.parametrize(("written", "expected"), [
+    ("04/05/2015", date(2015, 5, 4)), ("4/5/2015", date(2015, 5, 4)), ("2015-05-04", date(2015, 5, 4)),
+])
+def test_dates_are_read_as_uk_or_iso(written, expected):
+    result = parse(f"{CANONICAL}\n{UPN1},Zoë,,Nguyễn,{written},F,5,N\n")
+    assert result.rows[0].values["date_of_birth"] == expected
+
+
+@pytest.mark.parametrize("written", ["12/25/2015", "31/02/2015", "May 4th 2015", "04/05/15"])
+def test_dates_that_are_not_uk_or_iso_are_refused(written):
+    result = parse(f"{CANONICAL}\n{UPN1},Zoë,,Nguyễn,{written},F,5,N\n")
+    assert errors_at(result) == {(2, "date_of_birth")}
+
+
+def test_date_of_birth_in_the_future_is_refused():
+    result = parse(f"{CANONICAL}\n{UPN1},Zoë,,Nguyễn,28/03/2026,F,5,N\n")
+    assert errors_at(result) == {(2, "date_of_birth")}
+    assert "future" in result.errors[0].reason
+
+
+def test_every_bad_row_is_reported_not_just_the_first():
+    text = (
+        f"{CANONICAL}\n"
+        f"{UPN1},,,Nguyễn,04/05/2015,F,5,N\n"        # line 2: no forename
+        f"{UPN2},Siobhán,,O'Neill,04/05/2015,F,5,N\n"  # line 3: fine
+        f"{bad_upn()},Ann,,,not a date,F,5,N\n"       # line 4: three problems
+        f"{UPN2},Ben,,Lee,04/05/2015,M,5,N\n"         # line 5: same UPN as line 3
+    )
+    result = parse(text)
+    assert errors_at(result) == {
+        (2, "legal_forename"), (4, "upn"), (4, "legal_surname"), (4, "date_of_birth"), (5, "upn"),
+    }
+    duplicate = next(e for e in result.errors if e.line == 5)
+    assert "line 3" in duplicate.reason
+    assert [row.line for row in result.rows] == [3]
+
+
+def test_missing_required_heading_is_named():
+    result = parse(f"upn,legal_forename,legal_surname,gender,year_group\n{UPN1},Zoë,Nguyễn,F,5\n")
+    assert [(e.line, e.column) for e in result.errors] == [(1, "date_of_birth")]
+    assert result.rows == ()
+
+
+def test_two_columns_for_the_same_field_is_an_error():
+    result = parse(f"{CANONICAL},Forename\n{UPN1},Zoë,,Nguyễn,04/05/2015,F,5,N,Zoë\n")
+    assert errors_at(result) == {(1, "Forename")}
+
+
+def test_unknown_columns_are_listed_not_fatal():
+    result = parse(f"{CANONICAL},Admission Number,House\n{UPN1},Zoë,,Nguyễn,04/05/2015,F,5,N,123,Red\n")
+    assert result.errors == ()
+    assert result.ignored_columns == ("Admission Number", "House")
+
+
+def test_line_numbers_match_the_file_across_blank_lines_and_quoted_line_breaks():
+    text = (
+        f"{CANONICAL}\r\n"
+        "\r\n"
+        f'{UPN1},Zoë,"Zo",Nguyễn,04/05/2015,F,5,N\r\n'
+        ",,,,,,,\r\n"
+        f'{UPN2},"Siobhán",,"O\'Neill, Jr",04/05/2015,F,5,N\r\n'
+        f"{UPN3},Ann,,Lee,99/99/2015,F,5,N\r\n"
+    )
+    result = parse(text)
+    assert [row.line for row in result.rows] == [3, 5]
+    assert result.rows[1].values["legal_surname"] == "O'Neill, Jr"
+    assert errors_at(result) == {(6, "date_of_birth")}
+
+
+def test_a_line_break_inside_a_name_is_refused():
+    result = parse(f'{CANONICAL}\n{UPN1},"Zo\në",,Nguyễn,04/05/2015,F,5,N\n{UPN2},Ann,,Lee,04/05/2015,F,5,N\n')
+    assert errors_at(result) == {(2, "legal_forename")}
+    assert [row.line for row in result.rows] == [4]
+
+
+def test_an_unclosed_quote_stops_the_import_instead_of_swallowing_rows():
+    result = parse(f'{CANONICAL}\n{UPN1},"Zoë,,Nguyễn,04/05/2015,F,5,N\n{UPN2},Ann,,Lee,04/05/2015,F,5,N\n')
+    assert result.errors and result.errors[0].line == 2
+
+
+def test_more_cells_than_headings_is_an_error():
+    result = parse(f"{CANONICAL}\n{UPN1},Zoë,,O'Neill,Jr,04/05/2015,F,5,N\n")
+    assert (2, "") in errors_at(result)
+
+
+def test_empty_file_and_heading_only_file_are_errors():
+    assert parse("").errors == (RowError(1, "", "The file is empty: it has no heading row."),)
+    assert [e.line for e in parse(f"{CANONICAL}\n").errors] == [1]
+
+
+def test_long_names_are_refused_before_the_database_sees_them():
+    result = parse(f"{CANONICAL}\n{UPN1},{'A' * 101},,Nguyễn,04/05/2015,F,5,N\n")
+    assert errors_at(result) == {(2, "legal_forename")}
+
+
+def test_decode_upload_reads_utf8_with_and_without_bom():
+    text = f"{CANONICAL}\r\n{UPN1},Zoë,,Nguyễn,04/05/2015,F,5,N\r\n"
+    assert decode_upload(text.encode("utf-8")) == text
+    assert decode_upload(b"\xef\xbb\xbf" + text.encode("utf-8")) == text
+    result = parse(decode_upload(b"\xef\xbb\xbf" + text.encode("utf-8")))
+    assert result.errors == () and result.rows[0].values["legal_surname"] == "Nguyễn"
+
+
+def test_decode_upload_falls_back_to_excels_windows_1252():
+    text = f"{CANONICAL}\r\n{UPN1},Zoë,,O’Neill,04/05/2015,F,5,N\r\n{UPN2},Siobhán,,Murphy,04/05/2015,F,5,N\r\n"
+    result = parse(decode_upload(text.encode("cp1252")))
+    assert result.errors == ()
+    assert [r.values["legal_forename"] for r in result.rows] == ["Zoë", "Siobhán"]
+    assert result.rows[0].values["legal_surname"] == "O’Neill"
+
+
+@pytest.mark.parametrize("data", [
+    b"PK\x03\x04\x14\x00\x06\x00",              # an .xlsx workbook
+    b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00\x00",  # an old .xls workbook
+    b"\xff\xfeu\x00p\x00n\x00",                  # Excel's "Unicode Text"
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",      # a picture
+    b"upn\x81\x8d\x8f\x90\x9d",                  # neither UTF-8 nor Windows-1252
+])
+def test_decode_upload_refuses_files_that_are_not_csv_text(data):
+    with pytest.raises(UnreadableUpload):
+        decode_upload(data)
+
+
+def test_row_error_reads_as_line_and_column():
+    assert str(RowError(4, "date_of_birth", "Enter a date.")) == "line 4, column date_of_birth: Enter a date."
+    assert str(RowError(1, "", "The file is empty.")) == "line 1: The file is empty."
+    assert str(RowError(None, "", "Not a CSV file.")) == "Not a CSV file."

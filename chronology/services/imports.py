@@ -13,7 +13,7 @@ from ..domain.pupil_import import PupilRow, RowError, UnreadableUpload, decode_u
 from ..extensions import db
 from ..models import Child, Membership, Observation, ObservationVersion, School, User
 from ..models.types import utcnow
-from . import ServiceError, audit, clock
+from . import ServiceError, audit, clock, prompts
 from .accounts import normalise_email
 
 
@@ -143,6 +143,9 @@ def import_observations(school: School, data: bytes | str, by: User | None, *,
     report = ImportReport("observations", created=len(fresh),
                           already_imported=len(parsed.rows) - len(fresh), ignored_columns=ignored)
     _commit("observations.import", school, by, report, rows=len(parsed.rows))
+    if fresh:
+        # Moved history counts towards patterns at once, not only at the next nightly run.
+        prompts.reevaluate_school(school, today or clock.today())
     return report
 
 

@@ -136,11 +136,14 @@ def written_by(user: User, school: School) -> list[Observation]:
 
 
 def unreviewed(school: School) -> list[Observation]:
-    """The DSL's queue: urgent first, then oldest first, so nothing waits unseen."""
+    """The DSL's queue: urgent first, then oldest first, so nothing waits unseen.
+
+    History moved from paper or another system was dealt with there, so it does not queue here.
+    """
     reviewed = exists().where(Review.observation_id == Observation.id)
     stmt = (
         select(Observation)
-        .where(Observation.school_id == school.id, ~reviewed)
+        .where(Observation.school_id == school.id, ~reviewed, Observation.origin == "logged")
         .options(selectinload(Observation.versions), selectinload(Observation.child),
                  selectinload(Observation.created_by))
         .order_by(Observation.urgent.desc(), Observation.created_at, Observation.id)

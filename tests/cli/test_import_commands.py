@@ -221,3 +221,24 @@ def test_import_observations_for_unknown_school_fails(runner, tmp_path):
     result = runner.invoke(args=["import-observations", path, "--school", "999999"])
     assert result.exit_code != 0
     assert "no school has the URN" in result.output
+
+
+def test_imported_history_raises_prompts_at_once_and_does_not_flood_the_review_queue(runner, tmp_path):
+    from datetime import timedelta
+
+    from chronology.models import Prompt
+    from chronology.services.observations import unreviewed
+
+    school, _teacher, zoe, _siobhan = _school_with_children()
+    today = date.today()
+    rows = "".join(
+        f"{UPN1},{(today - timedelta(days=d)).isoformat()},hunger,staff,Came in hungry and asked for food {d},"
+        f",Gave toast,teacher@school.example.org\r\n"
+        for d in (3, 10, 20)
+    )
+    result = runner.invoke(args=["import-observations", write(tmp_path, f"{OBS_HEADER}\r\n{rows}"),
+                                 "--school", school.urn])
+    assert result.exit_code == 0, result.output
+    rules = set(db.session.scalars(select(Prompt.rule).where(Prompt.child_id == zoe.id)))
+    assert {"E1", "E4"} <= rules
+    assert unreviewed(school) == []

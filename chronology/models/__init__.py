@@ -7,10 +7,11 @@ from .prompt import Prompt, PromptSetting
 from .referral import LifeEvent, Referral
 from .review import Review
 from .school import Organisation, School
+from .session import UserSession
 from .user import Membership, User
 
 __all__ = [
     "AuditEvent", "CONTEXT_FLAGS", "Child", "LifeEvent", "Membership", "Observation",
     "ObservationVersion", "Organisation", "Prompt", "PromptSetting", "RecordIsImmutable", "Referral",
-    "Review", "School", "User",
+    "Review", "School", "User", "UserSession",
 ]

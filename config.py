@@ -20,6 +20,12 @@ class Config:
     MAIL_PORT = 25
     MAIL_SENDER = "chronology@localhost"
     MAIL_TIMEOUT = 10
+    SESSION_IDLE_MINUTES = 20
+    SESSION_ABSOLUTE_HOURS = 10  # a school day, so a session never outlives the person at the desk
+    LOGIN_LOCK_AFTER = 5
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = "20 per minute;200 per hour"
     PUPIL_IMPORT_MAX_BYTES = 5 * 1024 * 1024
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
 
@@ -36,6 +42,8 @@ class Config:
                 values[key] = env[key]
         if env.get("MAIL_PORT"):
             values["MAIL_PORT"] = int(env["MAIL_PORT"])
+        if env.get("RATELIMIT_STORAGE_URI"):
+            values["RATELIMIT_STORAGE_URI"] = env["RATELIMIT_STORAGE_URI"]
         return values
 
 
@@ -48,6 +56,7 @@ class TestingConfig(Config):
 
 
 class ProductionConfig(Config):
+    DEBUG = False
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
@@ -66,6 +75,21 @@ def _normalise_db_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
+
+
+class UnsafeConfiguration(RuntimeError):
+    """The app refuses to start in production with a setting that would put children's data at risk."""
+
+
+def check_production(values: dict[str, object]) -> None:
+    key = str(values.get("SECRET_KEY") or "")
+    if len(key) < 32 or len(set(key)) < 10:
+        raise UnsafeConfiguration(
+            "SECRET_KEY must be set in the environment to a random value of at least 32 characters "
+            "(for example: python -c 'import secrets; print(secrets.token_hex(32))')."
+        )
+    if values.get("DEBUG"):
+        raise UnsafeConfiguration("DEBUG must be off in production.")
 
 
 def _instance_secret(instance_path: str) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from config import CONFIGS, Config
+from config import CONFIGS, Config, check_production
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,9 +23,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     env_name = (test_config or {}).get("ENV_NAME") or os.environ.get("CHRONOLOGY_ENV", "development")
     app.config.from_object(CONFIGS.get(env_name, Config))
-    app.config.update(Config.from_environment(app.instance_path))
+    environment = Config.from_environment(app.instance_path)
+    if env_name == "production" and not os.environ.get("SECRET_KEY"):
+        # The instance-folder key is a convenience for a laptop, not for a school's server.
+        environment["SECRET_KEY"] = ""
+    app.config.update(environment)
     if test_config:
         app.config.update(test_config)
+    if env_name == "production":
+        check_production(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     register_extensions(app)
@@ -38,10 +44,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from . import models  # noqa: F401  (so every table is known before the first query)
-    from .extensions import csrf, db, login_manager, migrate
+    from .extensions import csrf, db, limiter, login_manager, migrate
     from .security import load_user
 
     db.init_app(app)
+    limiter.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)

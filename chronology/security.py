@@ -15,10 +15,15 @@ F = TypeVar("F", bound=Callable)
 
 
 def load_user(user_id: str) -> User | None:
+    """The signed-in user, only while their server-side session is live."""
+    from .services import sessions
+
     if not user_id.isdigit():
         return None
     user = db.session.get(User, int(user_id))
     if user is None or not user.active:
+        return None
+    if sessions.find_live(session.get("sid"), user.id) is None:
         return None
     return user
 

@@ -9,7 +9,7 @@ from ..domain.vocabulary import ROLES
 from ..extensions import db
 from ..models import Membership, Organisation, School, User
 from ..models.types import utcnow
-from . import ServiceError, audit
+from . import ServiceError, audit, sessions
 from .passwords import hash_password, needs_rehash, password_problem, verify_password
 
 
@@ -54,7 +54,7 @@ def create_user(
         raise ServiceError(f"The role must be one of {', '.join(ROLES)}.", field="role")
     user = db.session.scalar(select(User).where(User.email == email))
     if user is None:
-        problem = password_problem(password)
+        problem = password_problem(password, email=email)
         if problem:
             raise ServiceError(problem, field="password")
         user = User(email=email, name=name, password_hash=hash_password(password))
@@ -75,6 +75,8 @@ def set_active(user: User, active: bool, *, by: User, school: School) -> None:
     if user.id == by.id and not active:
         raise ServiceError("You cannot deactivate your own account.")
     user.active = active
+    if not active:
+        sessions.end_all_for(user, "deactivated")
     audit.record("user.activate" if active else "user.deactivate", user_id=by.id, school_id=school.id,
                  object_type="user", object_id=user.id)
     db.session.commit()
@@ -87,12 +89,21 @@ def authenticate(email: str, password: str) -> User | None:
     except ServiceError:
         address = email.strip().lower()
     user = db.session.scalar(select(User).where(User.email == address))
+    now = utcnow()
+    # The hash is checked even for a locked or unknown account, so every refusal takes the same time.
     ok = verify_password(user.password_hash if user else None, password)
-    if not ok or user is None or not user.active:
+    locked = user is not None and user.locked_until is not None and user.locked_until > now
+    if not ok or user is None or not user.active or locked:
+        reason = "locked" if locked else ("unknown-email" if user is None else
+                                          "inactive" if not user.active else "wrong-password")
+        if user is not None and not locked and not ok:
+            _count_failure(user, now)
         audit.record("login-failed", user_id=user.id if user else None, school_id=None,
-                     detail={"email": address[:254]})
+                     detail={"email": address[:254], "reason": reason})
         db.session.commit()
         return None
+    user.failed_logins = 0
+    user.locked_until = None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
@@ -100,6 +111,18 @@ def authenticate(email: str, password: str) -> User | None:
     audit.record("login", user_id=user.id, school_id=school_ids[0] if school_ids else None)
     db.session.commit()
     return user
+
+
+def _count_failure(user: User, now) -> None:
+    """After repeated failures the account waits, twice as long each time, up to an hour."""
+    from datetime import timedelta
+
+    from flask import current_app
+
+    user.failed_logins = (user.failed_logins or 0) + 1
+    over = user.failed_logins - current_app.config["LOGIN_LOCK_AFTER"]
+    if over >= 0:
+        user.locked_until = now + timedelta(minutes=min(60, 2 ** over))
 
 
 def record_logout(user: User, school_id: int | None) -> None:
@@ -113,3 +136,17 @@ def staff_of(school: School) -> list[User]:
         .distinct().order_by(User.name)
     )
     return list(db.session.scalars(stmt))
+
+
+def change_password(user: User, new_password: str, *, by: User | None) -> None:
+    """A new password ends every session the person had, wherever they were signed in."""
+    problem = password_problem(new_password, email=user.email)
+    if problem:
+        raise ServiceError(problem, field="password")
+    user.password_hash = hash_password(new_password)
+    user.failed_logins = 0
+    user.locked_until = None
+    sessions.end_all_for(user, "password-changed")
+    audit.record("user.password-change", user_id=by.id if by else None, school_id=None,
+                 object_type="user", object_id=user.id)
+    db.session.commit()

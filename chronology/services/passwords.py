@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
+from functools import cache
+from importlib.resources import files
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -28,8 +32,19 @@ def needs_rehash(password_hash: str) -> bool:
     return _hasher.check_needs_rehash(password_hash)
 
 
-def password_problem(password: str) -> str | None:
+@cache
+def _common_passwords() -> frozenset[str]:
+    raw = files("chronology").joinpath("data/common-passwords.txt.gz").read_bytes()
+    return frozenset(gzip.decompress(raw).decode("utf-8").split())
+
+
+def password_problem(password: str, *, email: str = "") -> str | None:
     """Why a new password is refused, or None when it is acceptable."""
     if len(password) < MIN_PASSWORD_LENGTH:
         return f"The password must be at least {MIN_PASSWORD_LENGTH} characters long."
+    folded = password.strip().lower()
+    if folded in _common_passwords() or len(set(folded)) <= 2:
+        return "That password is too common or too easy to guess. Choose another: a few unrelated words work well."
+    if email and folded in {email.lower(), email.split("@")[0].lower()}:
+        return "The password must not be your email address."
     return None

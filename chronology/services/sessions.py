@@ -1,0 +1,79 @@
+"""Server-side sessions: a fresh one at each sign-in, ended by sign-out, idleness, age or deactivation."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from flask import current_app, has_request_context, request
+from sqlalchemy import select, update
+
+from ..extensions import db
+from ..models import User, UserSession
+from ..models.types import utcnow
+
+# Writing last_seen_at on every request would make every page view a write; a minute is precise enough.
+TOUCH_EVERY = timedelta(seconds=60)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start(user: User) -> str:
+    """A new session for this user; the token goes in the signed cookie, only its hash is stored."""
+    token = secrets.token_urlsafe(32)
+    ip = request.remote_addr or "" if has_request_context() else "cli"
+    db.session.add(UserSession(token_hash=_hash(token), user_id=user.id, ip_address=ip))
+    db.session.commit()
+    return token
+
+
+def _limits() -> tuple[timedelta, timedelta]:
+    config = current_app.config
+    return (timedelta(minutes=config["SESSION_IDLE_MINUTES"]),
+            timedelta(hours=config["SESSION_ABSOLUTE_HOURS"]))
+
+
+def find_live(token: str | None, user_id: int, now: datetime | None = None) -> UserSession | None:
+    """The live session for this token and user, or None once it has ended, idled out or grown too old."""
+    if not token:
+        return None
+    live = db.session.scalar(select(UserSession).where(UserSession.token_hash == _hash(token)))
+    if live is None or live.user_id != user_id or live.ended_at is not None:
+        return None
+    now = now or utcnow()
+    idle, absolute = _limits()
+    if now - live.last_seen_at > idle:
+        _end(live, "idle", now)
+        return None
+    if now - live.created_at > absolute:
+        _end(live, "expired", now)
+        return None
+    if now - live.last_seen_at > TOUCH_EVERY:
+        live.last_seen_at = now
+        db.session.commit()
+    return live
+
+
+def _end(live: UserSession, why: str, now: datetime) -> None:
+    live.ended_at = now
+    live.ended_why = why
+    db.session.commit()
+
+
+def end(token: str | None, why: str = "signed-out") -> None:
+    if not token:
+        return
+    live = db.session.scalar(select(UserSession).where(UserSession.token_hash == _hash(token)))
+    if live is not None and live.ended_at is None:
+        _end(live, why, utcnow())
+
+
+def end_all_for(user: User, why: str) -> None:
+    """Ends every session of this user; the caller commits with its own change."""
+    db.session.execute(
+        update(UserSession).where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+        .values(ended_at=utcnow(), ended_why=why)
+    )

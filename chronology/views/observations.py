@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from ..domain.language import check as check_language_of, findings_as_dicts
+from ..domain.observation_rules import MAX_TEXT
 from ..domain.vocabulary import CHILD_CATEGORIES, FAMILY_CATEGORIES, SOURCES, STRENGTH_CATEGORY
 from ..extensions import db
 from ..forms.observation import ObservationForm
@@ -16,12 +18,30 @@ bp = Blueprint("observations", __name__, url_prefix="/observations")
 
 LOGGERS = ("staff", "dsl")
 
+# The kinds of language advice in plain words; static/language-advice.js holds the same labels.
+ADVICE_LABELS = {
+    "vague": "Vague phrase",
+    "jargon": "Jargon",
+    "opinion": "Opinion written as fact",
+    "too-short": "Too short to picture",
+    "no-child-voice": "No words of the child quoted",
+}
+
+
+def _advice(description: object, child_voice: object) -> list[dict[str, str | int]]:
+    """Advice on what was written; it points at words and never changes them."""
+    text, voice = str(description or ""), str(child_voice or "")
+    if len(text) > MAX_TEXT or len(voice) > MAX_TEXT:
+        return []
+    return findings_as_dicts(check_language_of(text, child_voice=voice))
+
 
 def _render_form(form: ObservationForm, *, child: Child | None, matches: list[Child], status: int = 200):
     return render_template(
         "observations/new.html", form=form, values=form.values, errors=form.errors, child=child,
         matches=matches, child_categories=CHILD_CATEGORIES, family_categories=FAMILY_CATEGORIES,
         strength=STRENGTH_CATEGORY, sources=SOURCES,
+        advice=_advice(form.values.get("description"), form.values.get("child_voice")), advice_labels=ADVICE_LABELS,
     ), status
 
 
@@ -96,7 +116,33 @@ def search_children():
 @roles_required(*LOGGERS)
 def submitted(observation_id: int):
     observation = service.visible_observation(current_user, current_school(), observation_id, current_roles())
-    return render_template("observations/submitted.html", observation=observation)
+    advice = _advice(observation.current.description, observation.current.child_voice)
+    return render_template("observations/submitted.html", observation=observation, advice=advice,
+                           advice_labels=ADVICE_LABELS)
+
+
+@bp.post("/language")
+@roles_required(*LOGGERS)
+def check_language():
+    """Advice on a description while it is written (JSON in, JSON out). Nothing is stored."""
+    body = request.get_json(silent=True) if request.is_json else None
+    if not isinstance(body, dict):
+        return _json_error("Send JSON with the text to check.")
+    text, voice = body.get("text", ""), body.get("child_voice", "")
+    if not isinstance(text, str) or not isinstance(voice, str):
+        return _json_error("The text and the child's words must be strings.")
+    if len(text) > MAX_TEXT or len(voice) > MAX_TEXT:
+        return _json_error(f"The text is longer than {MAX_TEXT:,} characters.")
+    response = jsonify({"findings": findings_as_dicts(check_language_of(text, child_voice=voice))})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _json_error(message: str):
+    response = jsonify({"error": message})
+    response.status_code = 400
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/mine")

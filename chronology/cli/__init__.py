@@ -6,8 +6,8 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from . import demo, imports, prompts, schools
+    from . import backup, demo, imports, language, prompts, schools
 
-    for module in (schools, imports, demo, prompts):
+    for module in (schools, imports, demo, prompts, language, backup):
         for command in module.COMMANDS:
             app.cli.add_command(command)

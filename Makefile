@@ -24,6 +24,7 @@ run: $(STAMP)
 
 ## test: install everything (PostgreSQL included) and run the whole suite on SQLite and PostgreSQL
 test: system-deps $(STAMP)
+	$(BIN)/bandit --quiet --recursive chronology --severity-level high
 	$(BIN)/python -m pytest
 
 clean:

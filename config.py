@@ -10,7 +10,8 @@ from pathlib import Path
 class Config:
     """Settings shared by every environment."""
 
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # hide_parameters keeps children's names and concern text out of error messages and logs.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
     WTF_CSRF_TIME_LIMIT = None  # a slow writer on a phone must not lose a form to an expired token
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -23,6 +24,7 @@ class Config:
     SESSION_IDLE_MINUTES = 20
     SESSION_ABSOLUTE_HOURS = 10  # a school day, so a session never outlives the person at the desk
     LOGIN_LOCK_AFTER = 5
+    STEP_UP_MINUTES = 10
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = "20 per minute;200 per hour"

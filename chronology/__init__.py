@@ -69,10 +69,11 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
-    from .views import errors, headers
+    from .views import errors, headers, input_guard
 
     errors.register(app)
     headers.register(app)
+    input_guard.register(app)
 
 
 def register_template_helpers(app: Flask) -> None:

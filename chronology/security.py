@@ -54,7 +54,10 @@ def has_role(*roles: str) -> bool:
 
 
 def roles_required(*roles: str) -> Callable[[F], F]:
-    """Deny by default: a view runs only for a signed-in user holding one of these roles."""
+    """Deny by default: a view runs only for a signed-in user holding one of these roles.
+
+    A signed-in user without the role gets 403, and the refusal is audited ("access-denied").
+    """
 
     def decorator(view: F) -> F:
         @wraps(view)
@@ -64,6 +67,11 @@ def roles_required(*roles: str) -> Callable[[F], F]:
 
                 return login_manager.unauthorized()
             if not has_role(*roles):
+                from .services import audit
+
+                school = current_school()
+                audit.record_denial(403, user_id=current_user.id, school_id=school.id if school else None,
+                                    reason="role", extra={"required_roles": sorted(roles)})
                 abort(403)
             return view(*args, **kwargs)
 

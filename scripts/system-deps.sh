@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# System packages the test suite needs: PostgreSQL's server binaries.
+# System packages the test suite needs: PostgreSQL's server binaries, and for WeasyPrint (the PDF
+# export) Pango, HarfBuzz's subsetter (a warning, so a test error, without it) and a font with accents.
 # As root (CI, a fresh container) they are installed; otherwise we say exactly what to install.
 set -euo pipefail
 
 need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+ldconfig -p | grep 'libpangoft2-1.0.so.0' >/dev/null || need+=(libpango-1.0-0 libpangoft2-1.0-0)
+ldconfig -p | grep 'libharfbuzz-subset.so.0' >/dev/null || need+=(libharfbuzz-subset0)
+ls /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf >/dev/null 2>&1 || need+=(fonts-dejavu-core)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

@@ -6,9 +6,13 @@ import re
 from datetime import date
 from itertools import count
 
+import pyotp
+from sqlalchemy import select
+
 from chronology.domain.upn import synthetic_upn
 from chronology.extensions import db
 from chronology.models import Child, School, User
+from chronology.models.types import utcnow
 from chronology.services import accounts
 
 PASSWORD = "correct horse battery staple"
@@ -21,11 +25,17 @@ def make_school(name: str = "Oakfield Primary", urn: str | None = None) -> Schoo
 
 
 def make_user(school: School, role: str | list[str] = "staff", email: str | None = None,
-              name: str | None = None, password: str = PASSWORD) -> User:
+              name: str | None = None, password: str = PASSWORD, enrolled: bool = True) -> User:
     roles = [role] if isinstance(role, str) else role
     n = next(_serial)
-    return accounts.create_user(school, email or f"{'-'.join(roles)}{n}@school.example.org",
+    user = accounts.create_user(school, email or f"{'-'.join(roles)}{n}@school.example.org",
                                 name or f"Test {' '.join(roles).title()} {n}", roles, password)
+    if enrolled and user.needs_second_factor and user.totp_enrolled_at is None:
+        # As if they had already set up an authenticator app on their first sign-in.
+        user.totp_secret = pyotp.random_base32()
+        user.totp_enrolled_at = utcnow()
+        db.session.commit()
+    return user
 
 
 def make_child(school: School, forename: str = "Zoë", surname: str = "Nguyễn", **extra) -> Child:
@@ -57,8 +67,25 @@ def login(client, email: str, password: str = PASSWORD):
         with client.session_transaction() as session:
             session.clear()
         page = client.get("/login")
-    return client.post("/login", data={"email": email, "password": password,
-                                       "csrf_token": csrf_from(page.get_data(as_text=True))})
+    response = client.post("/login", data={"email": email, "password": password,
+                                           "csrf_token": csrf_from(page.get_data(as_text=True))})
+    if response.status_code == 302 and response.headers["Location"].endswith("/login/two-factor"):
+        response = give_second_factor(client, email)
+    return response
+
+
+def totp_code(email: str) -> str:
+    """The code the person's authenticator app would show now. Tests sign in many times a minute,
+    so the record of the last code used is cleared first; the product itself refuses a reused code."""
+    user = db.session.scalars(select(User).where(User.email == email.lower())).one()
+    user.totp_last_step = None
+    db.session.commit()
+    return pyotp.TOTP(user.totp_secret).now()
+
+
+def give_second_factor(client, email: str, url: str = "/login/two-factor"):
+    page = client.get(url)
+    return client.post(url, data={"code": totp_code(email), "csrf_token": csrf_from(page.get_data(as_text=True))})
 
 
 def post_form(client, url: str, data: dict, *, form_url: str | None = None):

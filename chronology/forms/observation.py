@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 
 from werkzeug.datastructures import MultiDict
@@ -24,7 +25,8 @@ class ObservationForm:
     @classmethod
     def blank(cls) -> "ObservationForm":
         values: dict[str, object] = {name: "" for name in TEXT_FIELDS}
-        values.update(categories=[], occurred_approx=False, urgent=False, child_id="")
+        values.update(categories=[], occurred_approx=False, urgent=False, child_id="",
+                      submission_key=uuid.uuid4().hex)
         return cls(values=values)
 
     @classmethod
@@ -47,6 +49,8 @@ class ObservationForm:
         values["occurred_approx"] = data.get("occurred_approx") == "yes"
         values["urgent"] = data.get("urgent") == "yes"
         values["child_id"] = data.get("child_id", "")
+        key = str(data.get("submission_key", ""))
+        values["submission_key"] = key if len(key) == 32 and key.isalnum() else uuid.uuid4().hex
         form = cls(values=values)
         occurred_on = occurred_time = None
         try:
@@ -73,3 +77,9 @@ class ObservationForm:
             urgent=bool(values["urgent"]),
         )
         return form
+
+
+def restorable_values(data: MultiDict) -> dict[str, object]:
+    """Everything typed into the form, ready to keep as a draft (the CSRF token is not worth keeping)."""
+    form = ObservationForm.read(data)
+    return {k: v for k, v in form.values.items()}

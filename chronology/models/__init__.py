@@ -2,16 +2,17 @@
 
 from .audit import AuditEvent
 from .child import CONTEXT_FLAGS, Child
+from .draft import SavedDraft
 from .observation import Observation, ObservationVersion, RecordIsImmutable
 from .prompt import Prompt, PromptSetting
 from .referral import LifeEvent, Referral
 from .review import Review
 from .school import Organisation, School
 from .session import UserSession
-from .user import Membership, User
+from .user import Membership, RecoveryCode, User
 
 __all__ = [
     "AuditEvent", "CONTEXT_FLAGS", "Child", "LifeEvent", "Membership", "Observation",
     "ObservationVersion", "Organisation", "Prompt", "PromptSetting", "RecordIsImmutable", "Referral",
-    "Review", "School", "User", "UserSession",
+    "RecoveryCode", "Review", "SavedDraft", "School", "User", "UserSession",
 ]

@@ -1,20 +1,50 @@
-"""The audit log: who did what to which record, when, from where. Append-only."""
+"""The audit log: who did what to which record, when, from where. Append-only and hash-chained.
+
+Each event carries `prev_hash` (the `hash` of the event before it, by id; GENESIS for the
+first) and `hash`, the SHA-256 of a canonical serialisation of its own fields and prev_hash.
+Altering, removing or reordering any event breaks the chain from that point on, which
+`flask --app chronology audit-verify` reports.
+
+The chain is extended at flush time (`_chain_new_events`, a before_flush hook), so services
+only call `services.audit.record(...)` and commit as before. Two transactions appending at
+once must not both read the same last hash (a fork):
+
+* PostgreSQL: the hook takes a transaction-level advisory lock (pg_advisory_xact_lock) before
+  reading the last event, held until commit or rollback, so appenders queue one behind another;
+  the event's id comes from the table's sequence inside that lock, so id order is chain order.
+* SQLite: the hook makes the transaction take SQLite's single write lock (BEGIN IMMEDIATE)
+  before reading the last event, if no earlier write in the transaction already holds it.
+
+Whatever happens, the unique index on prev_hash means the database itself refuses a second
+event after the same predecessor: a fork is an error, never a silent branch.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+import hashlib
+import json
+from datetime import datetime, timezone
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, event
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, Index, String, Text, event, inspect, select, text
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ..extensions import db
 from .observation import RecordIsImmutable
 from .types import UTCDateTime, utcnow
 
+GENESIS = "0" * 64
+# An arbitrary constant naming "the audit chain" among PostgreSQL advisory locks.
+CHAIN_LOCK_KEY = 0x4348524F4E41  # "CHRONA"
+
 
 class AuditEvent(db.Model):
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_child_at", "child_id", "at"),)
+    __table_args__ = (
+        Index("ix_audit_events_child_at", "child_id", "at"),
+        # At most one event follows any event: a forked chain is refused by the database.
+        Index("ix_audit_events_prev_hash", "prev_hash", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -27,6 +57,88 @@ class AuditEvent(db.Model):
     child_id: Mapped[int | None] = mapped_column(ForeignKey("children.id"), nullable=True)
     ip_address: Mapped[str] = mapped_column(String(64), default="")
     detail: Mapped[str] = mapped_column(Text, default="")
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    def computed_hash(self) -> str:
+        return event_hash(chain_fields(self), self.prev_hash)
+
+
+# --- The hash ---------------------------------------------------------------------------------
+
+# The fields covered by the hash, in this order. Changing this list or the serialisation
+# below invalidates every existing chain: don't, without a migration that re-chains.
+HASHED_FIELDS = ("id", "at", "user_id", "school_id", "action", "object_type", "object_id",
+                 "child_id", "ip_address", "detail")
+
+
+def canonical_at(value: datetime) -> str:
+    """A timestamp as UTC ISO 8601 with microseconds: the same on SQLite and PostgreSQL."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).isoformat(timespec="microseconds")
+
+
+def chain_fields(row: Any) -> dict[str, Any]:
+    """The hashed fields of an event (a model instance or a result row)."""
+    values = {name: getattr(row, name) for name in HASHED_FIELDS}
+    values["at"] = canonical_at(values["at"])
+    return values
+
+
+def event_hash(fields: dict[str, Any], prev_hash: str) -> str:
+    payload = json.dumps({"v": 1, "prev_hash": prev_hash, **fields}, sort_keys=True,
+                         separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(payload.encode("ascii")).hexdigest()
+
+
+# --- Extending the chain at flush time ----------------------------------------------------------
+
+
+def _lock_chain(connection) -> None:  # noqa: ANN001 (a SQLAlchemy Connection)
+    """Serialise appenders until this transaction ends (see the module docstring)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
+    elif connection.dialect.name == "sqlite":
+        dbapi = connection.connection.dbapi_connection
+        # pysqlite begins a transaction only before the first write; until then take the write
+        # lock ourselves, so nobody can append between our read of the last hash and our insert.
+        if dbapi is not None and not dbapi.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _next_ids(connection, count: int) -> list[int]:  # noqa: ANN001
+    if connection.dialect.name == "postgresql":
+        rows = connection.execute(
+            text("SELECT nextval(pg_get_serial_sequence('audit_events', 'id')) FROM generate_series(1, :n)"),
+            {"n": count},
+        )
+        return sorted(row[0] for row in rows)
+    last = connection.execute(text("SELECT COALESCE(MAX(id), 0) FROM audit_events")).scalar_one()
+    return list(range(last + 1, last + 1 + count))
+
+
+@event.listens_for(Session, "before_flush")
+def _chain_new_events(session: Session, flush_context, instances) -> None:  # noqa: ANN001
+    new = [obj for obj in session.new if isinstance(obj, AuditEvent) and obj.hash is None]
+    if not new:
+        return
+    new.sort(key=lambda obj: inspect(obj).insert_order)
+    connection = session.connection(bind_arguments={"mapper": inspect(AuditEvent)})
+    _lock_chain(connection)
+    table = AuditEvent.__table__
+    prev = connection.execute(
+        select(table.c.hash).order_by(table.c.id.desc()).limit(1)
+    ).scalar_one_or_none() or GENESIS
+    for obj, new_id in zip(new, _next_ids(connection, len(new)), strict=True):
+        obj.id = new_id
+        obj.at = obj.at or utcnow()
+        obj.object_type = obj.object_type or ""
+        obj.ip_address = obj.ip_address or ""
+        obj.detail = obj.detail or ""
+        obj.prev_hash = prev
+        obj.hash = obj.computed_hash()
+        prev = obj.hash
 
 
 @event.listens_for(AuditEvent, "before_update")

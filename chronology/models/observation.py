@@ -35,6 +35,8 @@ class Observation(db.Model):
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     # How it reached us: typed in by staff, or moved from paper or another system.
     origin: Mapped[str] = mapped_column(String(16), default="logged")
+    # The form's one-time key: a second press of Send, or the back button, finds this and adds nothing.
+    submission_key: Mapped[str | None] = mapped_column(String(64), unique=True, index=True, nullable=True)
     # The one thing a DSL may change on the head: whether it is a significant event.
     significant: Mapped[bool] = mapped_column(Boolean, default=False)
 

@@ -9,6 +9,7 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from .crypto import EncryptedText
 from .school import School
 from .types import UTCDateTime, utcnow
 
@@ -26,6 +27,11 @@ class User(UserMixin, db.Model):
     # Failed sign-ins in a row, and until when the account waits before the next try.
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Second factor (TOTP): the secret is encrypted at rest; the last accepted time step is kept
+    # so that one code can never be used twice.
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedText(), nullable=True)
+    totp_enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan", order_by="Membership.id"
@@ -34,6 +40,11 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # flask-login refuses inactive users
         return self.active
+
+    @property
+    def needs_second_factor(self) -> bool:
+        """DSLs and administrators reach children's records or accounts, so they need a second factor."""
+        return any(m.role in ("dsl", "admin") for m in self.memberships)
 
     def roles_at(self, school_id: int) -> frozenset[str]:
         return frozenset(m.role for m in self.memberships if m.school_id == school_id)
@@ -60,3 +71,15 @@ class Membership(db.Model):
 
     user: Mapped[User] = relationship(back_populates="memberships")
     school: Mapped[School] = relationship()
+
+
+class RecoveryCode(db.Model):
+    """A single-use code for when the authenticator is lost; only its hash is kept."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

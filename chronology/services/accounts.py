@@ -106,11 +106,25 @@ def authenticate(email: str, password: str) -> User | None:
     user.locked_until = None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.last_login_at = utcnow()
-    school_ids = user.school_ids()
-    audit.record("login", user_id=user.id, school_id=school_ids[0] if school_ids else None)
+    if user.needs_second_factor:
+        audit.record("login-password-accepted", user_id=user.id, school_id=None)
+    else:
+        _record_login(user, "password")
     db.session.commit()
     return user
+
+
+def _record_login(user: User, method: str) -> None:
+    user.last_login_at = utcnow()
+    school_ids = user.school_ids()
+    audit.record("login", user_id=user.id, school_id=school_ids[0] if school_ids else None,
+                 detail={"method": method})
+
+
+def complete_second_factor_login(user: User, method: str) -> None:
+    """Sign-in is complete only once the second factor has been given."""
+    _record_login(user, method)
+    db.session.commit()
 
 
 def _count_failure(user: User, now) -> None:

@@ -6,6 +6,7 @@ from datetime import date
 
 from flask import abort
 from sqlalchemy import and_, exists, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ..domain.names import query_terms
@@ -33,10 +34,17 @@ def find_children(school: School, query: str, limit: int = 10) -> list[Child]:
     return list(db.session.scalars(stmt))
 
 
+def _storable_id(record_id: int | None) -> bool:
+    """An id a URL may carry but no INTEGER column can hold is simply not found (not a 500)."""
+    return record_id is not None and 0 < record_id < 2**31
+
+
 def child_in_school(school: School, child_id: int | None) -> Child:
     """The child, only if on this school's roll; otherwise a 404 that reveals nothing."""
-    child = db.session.get(Child, child_id) if child_id else None
+    child = db.session.get(Child, child_id) if _storable_id(child_id) else None
     if child is None or child.school_id != school.id:
+        audit.record_denial(404, school_id=school.id, object_type="child", object_id=child_id,
+                            child_id=child.id if child else None, reason="not-in-school")
         abort(404)
     return child
 
@@ -47,20 +55,38 @@ def problems_for(draft: ObservationDraft, child: Child | None, *, today: date) -
 
 
 def record_observation(school: School, child: Child, author: User, draft: ObservationDraft,
-                       *, today: date) -> Observation:
+                       *, today: date, submission_key: str | None = None) -> Observation:
+    """Write a new concern. The same submission key twice (a double click, the back button) gives
+    back the one already written instead of a second copy."""
     errors = problems(draft, date_of_birth=child.date_of_birth, today=today)
     if errors:
         raise InvalidObservation(errors)
-    observation = Observation(school_id=school.id, child=child, created_by=author, urgent=draft.urgent)
+    if submission_key and (earlier := _by_submission_key(submission_key, author)) is not None:
+        return earlier
+    observation = Observation(school_id=school.id, child=child, created_by=author, urgent=draft.urgent,
+                              submission_key=submission_key)
     observation.versions.append(_version_from(draft, number=1, author=author, reason=""))
     db.session.add(observation)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # The same form sent twice at the same moment: the other request wrote it.
+        db.session.rollback()
+        earlier = _by_submission_key(submission_key, author) if submission_key else None
+        if earlier is None:
+            raise
+        return earlier
     audit.record("observation.create", user_id=author.id, school_id=school.id,
                  object_type="observation", object_id=observation.id, child_id=child.id,
                  detail={"urgent": draft.urgent})
     db.session.commit()
     prompts.after_record_change(child, today)
     return observation
+
+
+def _by_submission_key(key: str, author: User) -> Observation | None:
+    found = db.session.scalar(select(Observation).where(Observation.submission_key == key))
+    return found if found is not None and found.created_by_id == author.id else None
 
 
 def amend_observation(observation: Observation, by: User, draft: ObservationDraft, reason: str,
@@ -117,11 +143,13 @@ def visible_observation(user: User, school: School, observation_id: int, roles: 
     observation = db.session.get(
         Observation, observation_id,
         options=[selectinload(Observation.versions).selectinload(ObservationVersion.recorded_by)],
-    )
-    if observation is None or observation.school_id != school.id:
-        abort(404)
-    if "dsl" in roles or observation.created_by_id == user.id:
+    ) if _storable_id(observation_id) else None
+    if observation is not None and observation.school_id == school.id and (
+            "dsl" in roles or observation.created_by_id == user.id):
         return observation
+    audit.record_denial(404, user_id=user.id, school_id=school.id, object_type="observation",
+                        object_id=observation_id, child_id=observation.child_id if observation else None,
+                        reason="not-visible")
     abort(404)
 
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date
 
 from flask import abort, current_app
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -289,8 +290,15 @@ def after_record_change(child: Child, as_of: date) -> None:
     nightly evaluate-prompts puts it right, rather than the person writing losing their work.
     """
     try:
-        reevaluate_child(child, as_of)
-        db.session.commit()
+        try:
+            reevaluate_child(child, as_of)
+            db.session.commit()
+        except IntegrityError:
+            # Two people wrote about the same child at once and both raised the same prompt:
+            # the other one's row is there now, so evaluating again updates it instead.
+            db.session.rollback()
+            reevaluate_child(child, as_of)
+            db.session.commit()
     except Exception:
         db.session.rollback()
         if current_app.testing:

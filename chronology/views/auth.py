@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import time
+from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from markupsafe import Markup
 
+from ..extensions import db, limiter
 from ..forms.auth import LoginForm
-from ..extensions import limiter
-from ..services import accounts, sessions
+from ..models import User
+from ..services import ServiceError, accounts, second_factor, sessions
 
 bp = Blueprint("auth", __name__)
 
@@ -25,8 +29,6 @@ def _safe_next(target: str | None) -> str | None:
 
 
 def _login_limit() -> str:
-    from flask import current_app
-
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
@@ -41,12 +43,16 @@ def login():
         if form.validate():
             user = accounts.authenticate(form.email.data or "", form.password.data or "")
             if user is not None:
-                session.clear()  # a fresh session at sign-in, so an old one cannot be carried over
-                session["sid"] = sessions.start(user)
-                login_user(user)
-                ids = user.school_ids()
-                session["school_id"] = ids[0] if ids else None
-                return redirect(_safe_next(request.args.get("next")) or url_for("home.index"))
+                next_url = _safe_next(request.args.get("next"))
+                if user.needs_second_factor:
+                    session.clear()
+                    session["pending_user"] = user.id
+                    session["pending_at"] = time.time()
+                    session["pending_next"] = next_url
+                    step = "auth.two_factor" if user.totp_enrolled_at else "auth.enrol"
+                    return redirect(url_for(step))
+                _start_session(user, second_factor=False)
+                return redirect(next_url or url_for("home.index"))
             # The same words whether the email is unknown, the password wrong or the account waiting.
             errors["email"] = ("The email address or password is not right. "
                                "After several tries, wait a few minutes before trying again.")
@@ -54,6 +60,92 @@ def login():
             errors = {name: messages[0] for name, messages in form.errors.items() if name != "csrf_token"}
     status = 200 if not errors else 400
     return render_template("auth/login.html", form=form, errors=errors), status
+
+
+def _start_session(user: User, *, second_factor: bool) -> None:
+    session.clear()  # a fresh session at sign-in, so an old one cannot be carried over
+    session["sid"] = sessions.start(user)
+    login_user(user)
+    ids = user.school_ids()
+    session["school_id"] = ids[0] if ids else None
+    if second_factor:
+        session["second_factor_at"] = time.time()
+
+
+PENDING_SECONDS = 300
+
+
+def _pending_user() -> User | None:
+    """Who passed the password step in the last five minutes and still owes the second factor."""
+    user_id, started = session.get("pending_user"), session.get("pending_at", 0)
+    if not user_id or time.time() - float(started) > PENDING_SECONDS:
+        return None
+    user = db.session.get(User, int(user_id))
+    return user if user is not None and user.active else None
+
+
+@bp.route("/login/enrol", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def enrol():
+    """First sign-in of a DSL or administrator: set up an authenticator app."""
+    user = _pending_user()
+    if user is None or user.totp_enrolled_at is not None:
+        return redirect(url_for("auth.login"))
+    second_factor.begin_enrolment(user)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            codes = second_factor.confirm_enrolment(user, request.form.get("code", ""))
+        except ServiceError as error:
+            errors["code"] = error.message
+        else:
+            next_url = session.get("pending_next")
+            second_factor_done(user, "totp-enrolment")
+            return render_template("auth/recovery_codes.html", codes=codes,
+                                   next_url=next_url or url_for("home.index"))
+    uri = second_factor.provisioning_uri(user)
+    return render_template("auth/enrol.html", qr=Markup(second_factor.qr_svg(uri)), secret=user.totp_secret,
+                           errors=errors), (400 if errors else 200)
+
+
+def second_factor_done(user: User, method: str) -> None:
+    accounts.complete_second_factor_login(user, method)
+    _start_session(user, second_factor=True)
+
+
+@bp.route("/login/two-factor", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def two_factor():
+    user = _pending_user()
+    if user is None:
+        flash("Please sign in again.", "info")
+        return redirect(url_for("auth.login"))
+    if user.totp_enrolled_at is None:
+        return redirect(url_for("auth.enrol"))
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        method = second_factor.verify(user, request.form.get("code", ""))
+        if method:
+            next_url = session.get("pending_next")
+            second_factor_done(user, method)
+            return redirect(next_url or url_for("home.index"))
+        errors["code"] = "That code is not right. Enter the 6-digit code your app shows now, or a recovery code."
+    return render_template("auth/two_factor.html", errors=errors), (400 if errors else 200)
+
+
+@bp.route("/login/confirm", methods=["GET", "POST"])
+@login_required
+@limiter.limit(_login_limit, methods=["POST"])
+def confirm():
+    """Step-up: give the second factor again before something as weighty as an export."""
+    next_url = _safe_next(request.args.get("next")) or url_for("home.index")
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        if second_factor.verify(current_user, request.form.get("code", "")):
+            session["second_factor_at"] = time.time()
+            return redirect(next_url)
+        errors["code"] = "That code is not right. Enter the 6-digit code your app shows now."
+    return render_template("auth/confirm.html", errors=errors), (400 if errors else 200)
 
 
 @bp.post("/logout")
@@ -65,3 +157,17 @@ def logout():
     session.clear()
     flash("You have signed out.", "info")
     return redirect(url_for("auth.login"))
+
+
+def recent_second_factor(view):
+    """Before an export, the second factor must have been given in the last ten minutes."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        given = float(session.get("second_factor_at", 0))
+        if time.time() - given > current_app.config["STEP_UP_MINUTES"] * 60:
+            return redirect(url_for("auth.confirm", next=request.full_path if request.method == "GET"
+                                    else request.path))
+        return view(*args, **kwargs)
+
+    return wrapped

@@ -13,6 +13,7 @@ from ..forms.casework import read_dates, read_referral, referral_values
 from ..models import Observation, Referral
 from ..security import current_school, roles_required
 from ..services import ServiceError, casework, clock, observations as observation_service
+from ..services import timeline as timeline_service
 
 bp = Blueprint("children", __name__, url_prefix="/children")
 
@@ -52,8 +53,10 @@ def chronology(child_id: int):
     child = _child(child_id)
     wanted, values, errors = _filter_from_args()
     view = casework.chronology_for(child, current_user, wanted)
+    timeline = timeline_service.timeline_for(view, start=wanted.date_from, end=wanted.date_to)
     response = render_template("children/chronology.html", view=view, child=child, wanted=wanted,
-                               values=values, errors=errors, categories=CATEGORIES)
+                               values=values, errors=errors, categories=CATEGORIES, timeline=timeline,
+                               timeline_svg=timeline_service.timeline_svg(timeline) if timeline.marks else "")
     return response, (400 if errors else 200)
 
 

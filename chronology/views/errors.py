@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+import json
+
+from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -31,7 +33,14 @@ def register(app: Flask) -> None:
     def http_error(error: HTTPException):
         code = error.code or 500
         title, message = MESSAGES.get(code, (error.name, error.description or ""))
+        if code == 400 and type(error).description != HTTPException.description and error.description:
+            message = error.description  # a specific reason beats the general one
         response = error.get_response()
+        if request.is_json:
+            # A script asked, so a script gets an answer it can read.
+            response.data = json.dumps({"error": message})
+            response.content_type = "application/json"
+            return response
         response.data = render_template("errors/error.html", title=title, message=message, status=code)
         response.content_type = "text/html; charset=utf-8"
         return response

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
+from functools import wraps
+
+from flask import (
+    Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for,
+)
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..domain.language import check as check_language_of, findings_as_dicts
 from ..domain.observation_rules import MAX_TEXT
 from ..domain.vocabulary import CHILD_CATEGORIES, FAMILY_CATEGORIES, SOURCES, STRENGTH_CATEGORY
 from ..extensions import db
-from ..forms.observation import ObservationForm
+from ..forms.observation import ObservationForm, restorable_values
 from ..models import Child
 from ..security import current_roles, current_school, roles_required
-from ..services import clock, observations as service
+from ..services import clock, drafts, observations as service
 
 bp = Blueprint("observations", __name__, url_prefix="/observations")
 
@@ -45,10 +50,35 @@ def _render_form(form: ObservationForm, *, child: Child | None, matches: list[Ch
     ), status
 
 
+def keeps_draft_when_signed_out(view):
+    """If the session ran out while someone was writing, keep their words and ask them to sign in."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        user_id = str(session.get("_user_id", ""))
+        if not current_user.is_authenticated and user_id.isdigit():
+            drafts.keep(int(user_id), restorable_values(request.form))
+            flash("Your session ended, so nothing was sent yet. What you wrote is kept: "
+                  "sign in again and it will be back in the form.", "info")
+            return redirect(url_for("auth.login", next=url_for("observations.new")))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
 @bp.get("/new")
 @roles_required(*LOGGERS)
 def new():
     form = ObservationForm.blank()
+    kept = drafts.take_back(current_user)
+    if kept is not None:
+        form.values.update(kept)
+        flash("Here is what you were writing when your session ended. Check it and press Send.", "info")
+        chosen = str(kept.get("child_id") or "")
+        child = db.session.get(Child, int(chosen)) if chosen.isdigit() else None
+        if child is not None and child.school_id != current_school().id:
+            child = None
+        return _render_form(form, child=child, matches=[])
     child = None
     if request.args.get("child", "").isdigit():
         child = service.child_in_school(current_school(), int(request.args["child"]))
@@ -58,6 +88,7 @@ def new():
 
 
 @bp.post("/new")
+@keeps_draft_when_signed_out
 @roles_required(*LOGGERS)
 def create():
     school = current_school()
@@ -68,10 +99,18 @@ def create():
         form.errors = {**service.problems_for(form.draft, child, today=clock.today()), **form.errors}
         return _render_form(form, child=child, matches=matches, status=400)
     try:
-        observation = service.record_observation(school, child, current_user, form.draft, today=clock.today())
+        observation = service.record_observation(school, child, current_user, form.draft, today=clock.today(),
+                                                 submission_key=str(form.values["submission_key"]))
     except service.InvalidObservation as invalid:
         form.errors = {**invalid.errors, **form.errors}
         return _render_form(form, child=child, matches=matches, status=400)
+    except SQLAlchemyError as error:
+        db.session.rollback()
+        # The error's class only: never what was written about the child.
+        current_app.logger.error("Saving an observation failed: %s", type(error).__name__)
+        form.errors = {"description": "We could not save this just now. Nothing you typed is lost: press "
+                                      "Send again in a moment. If it keeps happening, tell your DSL in person."}
+        return _render_form(form, child=child, matches=matches, status=503)
     if observation.urgent:
         service.alert_dsls(observation, url_for("dsl.review", observation_id=observation.id, _external=True))
     return redirect(url_for("observations.submitted", observation_id=observation.id))

@@ -1,0 +1,396 @@
+"""The referral-ready PDF: a child's chronology for a meeting or a referral, rendered and audited."""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+import unicodedata
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+from flask import current_app
+from markupsafe import Markup, escape
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..domain.chronology import ChronologyFilter, Entry, assemble, category_counts
+from ..domain.language import TermUse, first_uses
+from ..domain.vocabulary import STRENGTH_CATEGORY
+from ..extensions import db
+from ..models import (
+    Child, LifeEvent, Membership, Observation, ObservationVersion, Prompt, Referral, Review, School, User,
+)
+from ..models.prompt import split_refs
+from ..models.types import utcnow
+from . import ServiceError, audit
+
+KINDS: dict[str, str] = {
+    "full": "Full chronology",
+    "multi-agency": "Multi-agency chronology (significant events)",
+}
+WITHHELD = "[name withheld]"
+STAFF_WITHHELD = "[staff name withheld]"
+# Each name is matched whole and ignoring case; more than this is a list pasted by mistake.
+MAX_WITHHELD_NAMES = 50
+# PDF/UA-1 gives a tagged PDF that screen readers can follow; WeasyPrint renders it cleanly.
+PDF_VARIANT = "pdf/ua-1"
+
+
+class InvalidExport(ServiceError):
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("Some answers need attention.")
+        self.errors = errors
+
+
+class NotPermitted(ServiceError):
+    """Only a DSL of the child's school may export; the refusal is already in the audit log."""
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    kind: str
+    reason: str = ""
+    hide_staff_names: bool = False
+    withheld_names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ExportedPdf:
+    export_id: str
+    kind: str
+    produced_at: datetime
+    pdf: bytes
+
+    @property
+    def filename(self) -> str:
+        # No name or UPN in the file name: file names travel in e-mails and logs.
+        return f"chronology-{self.kind}-{self.produced_at:%Y-%m-%d}-{self.export_id[:8]}.pdf"
+
+
+def split_names(raw: str) -> tuple[str, ...]:
+    """Names typed one per line (or separated by semicolons), blanks and repeats dropped."""
+    names = (n.strip() for n in re.split(r"[\n;]", raw or ""))
+    return tuple(dict.fromkeys(n for n in names if n))
+
+
+def options_problems(options: ExportOptions) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if options.kind not in KINDS:
+        errors["kind"] = "Choose which chronology to export: full or multi-agency."
+    if options.kind == "multi-agency" and not options.reason.strip():
+        errors["reason"] = ("Say in your own words why you are worried about this child. "
+                            "A multi-agency chronology needs the reason for concern.")
+    if len(options.withheld_names) > MAX_WITHHELD_NAMES:
+        errors["withheld_names"] = f"Give at most {MAX_WITHHELD_NAMES} names to withhold."
+    elif any(len(n) < 2 for n in options.withheld_names):
+        errors["withheld_names"] = "Each name to withhold needs at least two letters."
+    return errors
+
+
+def may_export(user: User | None, school_id: int) -> bool:
+    return user is not None and user.active and "dsl" in user.roles_at(school_id)
+
+
+def record_refusal(school: School, user: User | None, *, child: Child | None, as_email: str, why: str) -> None:
+    """Someone who may not export asked to: written to the audit log and committed."""
+    audit.record("export.refused", user_id=user.id if user else None, school_id=school.id,
+                 object_type="child" if child else "", object_id=child.id if child else None,
+                 child_id=child.id if child else None, detail={"as": as_email, "why": why})
+    db.session.commit()
+
+
+# --- Words in the exported copy ---------------------------------------------------------------
+
+_WORD = r"\w\u0300-\u036f"
+_APOSTROPHES = "'\u2019\u2018"
+
+
+def _name_pattern(name: str) -> str:
+    """A name as typed, matching composed or decomposed accents and either apostrophe."""
+    parts: list[str] = []
+    for ch in unicodedata.normalize("NFC", " ".join(name.split())):
+        if ch == " ":
+            parts.append(r"\s+")
+        elif ch in _APOSTROPHES:
+            parts.append(f"[{_APOSTROPHES}]")
+        else:
+            decomposed = unicodedata.normalize("NFD", ch)
+            parts.append(re.escape(ch) if decomposed == ch
+                         else f"(?:{re.escape(ch)}|{re.escape(decomposed)})")
+    return "".join(parts)
+
+
+class NameScreen:
+    """Replaces chosen names in the exported copy; the stored record is never touched."""
+
+    def __init__(self, replacements: dict[str, str]) -> None:
+        wanted = {n: r for n, r in replacements.items() if n.strip()}
+        if not wanted:
+            self._pattern = None
+            return
+        # Longest first, so "Siobhán O'Neill" is replaced whole rather than "Siobhán" alone.
+        ordered = sorted(wanted, key=len, reverse=True)
+        body = "|".join(f"({_name_pattern(n)})" for n in ordered)
+        self._replacements = [wanted[n] for n in ordered]
+        self._pattern = re.compile(rf"(?<![{_WORD}])(?:{body})(?![{_WORD}])", re.IGNORECASE)
+
+    def __call__(self, text: str) -> str:
+        if self._pattern is None or not text:
+            return text
+        return self._pattern.sub(lambda m: self._replacements[m.lastindex - 1], text)
+
+
+class Wording:
+    """What the template shows of recorded words: names screened, acronyms spelled out beside them.
+
+    The template calls `text()` in reading order, so "first use" is the first use in the document.
+    """
+
+    def __init__(self, screen: NameScreen) -> None:
+        self.screen = screen
+        self._explained: dict[str, TermUse] = {}
+
+    def plain(self, value: str | None) -> str:
+        return self.screen(value or "")
+
+    def text(self, value: str | None) -> Markup:
+        shown = self.screen(value or "")
+        new = [use for use in first_uses(shown) if use.term not in self._explained]
+        for use in new:
+            self._explained[use.term] = use
+        # Words that already give the meaning ("... services (CAMHS)") need no note; the glossary still lists it.
+        folded = shown.casefold()
+        notes = [use for use in new if use.meaning.casefold() not in folded]
+        html = escape(shown)
+        if notes:
+            spelled = " ".join(
+                f'<span class="spelled-out">({escape(u.term)}: {escape(u.meaning)})</span>' for u in notes
+            )
+            html = Markup(f'{html} {spelled}')
+        return html
+
+    def glossary(self) -> list[tuple[str, str]]:
+        return [(use.term, use.meaning) for use in self._explained.values()]
+
+
+# --- Loading what goes in ---------------------------------------------------------------------
+
+
+@dataclass
+class ExportContent:
+    """Everything the PDF template reads, loaded in a fixed number of queries."""
+
+    child: Child
+    school: School
+    kind: str
+    options: ExportOptions
+    export_id: str
+    produced_at: datetime
+    produced_by: str
+    entries: list[Entry]
+    summary: list[tuple[str, int, date, date]]
+    reviews_of: dict[int, list[Review]]
+    voices: list[tuple[date, Observation]]
+    strengths: list[Observation]
+    referrals: list[Referral]
+    prompts: list[Prompt]
+    role_of: dict[int, str] = field(default_factory=dict)
+    total_entries: int = 0
+
+    def who(self, user: User | None) -> str:
+        if user is None:
+            return ""
+        if self.options.hide_staff_names:
+            return self.role_of.get(user.id, "Member of staff")
+        return user.name
+
+
+def _role_label(roles: frozenset[str]) -> str:
+    return "Safeguarding lead" if "dsl" in roles else "Member of staff"
+
+
+def load_content(child: Child, by: User, options: ExportOptions, *, export_id: str,
+                 produced_at: datetime) -> ExportContent:
+    school = db.session.get(School, child.school_id)
+    observations = list(db.session.scalars(
+        select(Observation).where(Observation.child_id == child.id)
+        .options(selectinload(Observation.versions).selectinload(ObservationVersion.recorded_by),
+                 selectinload(Observation.created_by))
+    ))
+    reviews = list(db.session.scalars(
+        select(Review).where(Review.child_id == child.id).options(selectinload(Review.created_by))
+        .order_by(Review.decided_on, Review.id)
+    ))
+    referrals = list(db.session.scalars(
+        select(Referral).where(Referral.child_id == child.id).options(selectinload(Referral.created_by))
+        .order_by(Referral.referred_on, Referral.id)
+    ))
+    life_events = list(db.session.scalars(
+        select(LifeEvent).where(LifeEvent.child_id == child.id).options(selectinload(LifeEvent.created_by))
+    ))
+    prompts = list(db.session.scalars(
+        select(Prompt).where(Prompt.child_id == child.id)
+        .options(selectinload(Prompt.acknowledged_by), selectinload(Prompt.actioned_by),
+                 selectinload(Prompt.dismissed_by), selectinload(Prompt.review),
+                 selectinload(Prompt.referral))
+        .order_by(Prompt.raised_on, Prompt.id)
+    ))
+    categories_of = {o.id: frozenset(o.current.categories) for o in observations}
+    # Reviews are the DSL's answer to an observation: they sit in its "outcome" column.
+    entries = [
+        Entry("observation", o.current.occurred_on, o.current.occurred_time, o.first.recorded_at,
+              categories_of[o.id], o.significant, o)
+        for o in observations
+    ]
+    entries += [
+        Entry("referral", r.referred_on, None, r.created_at,
+              categories_of.get(r.observation_id or -1, frozenset()), r.significant, r)
+        for r in referrals
+    ]
+    entries += [
+        Entry("life-event", e.occurred_on, None, e.created_at, frozenset(), e.significant, e)
+        for e in life_events
+    ]
+    everything = assemble(entries, ChronologyFilter())
+    shown = assemble(entries, ChronologyFilter(significant_only=options.kind == "multi-agency"))
+    # The summary counts every concern, so a multi-agency reader still sees the whole pattern.
+    summary = [row for row in category_counts(everything) if row[0] != STRENGTH_CATEGORY.slug]
+    reviews_of: dict[int, list[Review]] = defaultdict(list)
+    for review in reviews:
+        reviews_of[review.observation_id].append(review)
+    in_order = [e.record for e in everything if e.kind == "observation"]
+    voices = [(o.current.occurred_on, o) for o in in_order if o.current.child_voice.strip()]
+    strengths = [o for o in in_order if STRENGTH_CATEGORY.slug in o.current.categories]
+    role_of: dict[int, str] = {}
+    if options.hide_staff_names:
+        role_of = _roles_at(child.school_id)
+    return ExportContent(
+        child=child, school=school, kind=options.kind, options=options, export_id=export_id,
+        produced_at=produced_at,
+        produced_by=(_role_label(by.roles_at(child.school_id)) if options.hide_staff_names else by.name),
+        entries=shown, summary=summary, reviews_of=reviews_of, voices=voices, strengths=strengths,
+        referrals=referrals, prompts=prompts, role_of=role_of, total_entries=len(everything),
+    )
+
+
+def _staff_of(school_id: int) -> list[User]:
+    return list(db.session.scalars(
+        select(User).join(Membership, Membership.user_id == User.id)
+        .where(Membership.school_id == school_id).options(selectinload(User.memberships)).distinct()
+    ))
+
+
+def _roles_at(school_id: int) -> dict[int, str]:
+    return {u.id: _role_label(u.roles_at(school_id)) for u in _staff_of(school_id)}
+
+
+def name_screen(child: Child, options: ExportOptions, authors: list[User] | None = None) -> NameScreen:
+    replacements: dict[str, str] = {}
+    if options.hide_staff_names:
+        # Staff names can turn up inside the words too ("told Mr Test Staff"), not only as authors.
+        for user in [*_staff_of(child.school_id), *(authors or [])]:
+            replacements[user.name] = STAFF_WITHHELD
+    for name in options.withheld_names:
+        replacements[name] = WITHHELD
+    return NameScreen(replacements)
+
+
+def _authors(content: ExportContent) -> list[User]:
+    people: list[User | None] = []
+    for entry in content.entries:
+        record = entry.record
+        people.append(record.created_by)
+        if entry.kind == "observation":
+            people.extend(v.recorded_by for v in record.versions)
+    for reviews in content.reviews_of.values():
+        people.extend(r.created_by for r in reviews)
+    for prompt in content.prompts:
+        people.extend((prompt.acknowledged_by, prompt.actioned_by, prompt.dismissed_by))
+    return [p for p in people if p is not None]
+
+
+# --- Rendering --------------------------------------------------------------------------------
+
+
+def render_html(content: ExportContent) -> str:
+    screen = name_screen(content.child, content.options, _authors(content))
+    # Straight from the Jinja environment: the same filters, but no request needed (the CLI has none)
+    # and none of the web pages' context, which a PDF has no use for.
+    template = current_app.jinja_env.get_template("exports/chronology.html")
+    return template.render(c=content, words=Wording(screen), kinds=KINDS,
+                           evidence_count=lambda p: len(split_refs(p.evidence)))
+
+
+def render_pdf(html: str, static_folder: str | Path) -> bytes:
+    import weasyprint  # lazily: it loads Pango and fonts, which only an export needs
+
+    base = Path(static_folder).resolve()
+    document = weasyprint.HTML(string=html, base_url=base.as_uri() + "/",
+                               url_fetcher=static_url_fetcher(base))
+    return document.write_pdf(pdf_variant=PDF_VARIANT)
+
+
+def export_pdf(child: Child, by: User, options: ExportOptions) -> ExportedPdf:
+    """Check, load, render, audit, commit; the stored record is read and never changed."""
+    school = db.session.get(School, child.school_id)
+    if not may_export(by, child.school_id):
+        record_refusal(school, by, child=child, as_email=by.email, why="not a DSL of this school")
+        raise NotPermitted("Only a designated safeguarding lead of this school can export a chronology.")
+    options = ExportOptions(options.kind, options.reason.strip(), options.hide_staff_names,
+                            tuple(n.strip() for n in options.withheld_names if n.strip()))
+    errors = options_problems(options)
+    if errors:
+        raise InvalidExport(errors)
+    export_id = uuid.uuid4().hex
+    produced_at = utcnow()
+    content = load_content(child, by, options, export_id=export_id, produced_at=produced_at)
+    pdf = render_pdf(render_html(content), current_app.static_folder or "")
+    event = audit.record(
+        "export.pdf", user_id=by.id, school_id=child.school_id, object_type="child", object_id=child.id,
+        child_id=child.id,
+        detail={"export_id": export_id, "kind": options.kind,
+                # The audit log must not become another copy of third parties' names or concern text.
+                "options": {"hide_staff_names": options.hide_staff_names,
+                            "withheld_names": len(options.withheld_names),
+                            "reason_given": bool(options.reason)},
+                "entries": len(content.entries)},
+    )
+    event.at = produced_at
+    db.session.commit()
+    return ExportedPdf(export_id=export_id, kind=options.kind, produced_at=produced_at, pdf=pdf)
+
+
+# --- The renderer's only window on the world ---------------------------------------------------
+
+
+def static_url_fetcher(static_folder: str | Path) -> Any:
+    """A WeasyPrint URL fetcher that reads files under the static folder and refuses all else."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    root = Path(static_folder).resolve()
+
+    class StaticFilesOnly(URLFetcher):
+        def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+            path = static_path(url, root)
+            content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": content_type})
+
+    # No network handler is ever used: fetch() above never calls urllib.
+    return StaticFilesOnly(allowed_protocols={"file"}, allow_redirects=False, fail_on_errors=False)
+
+
+def static_path(url: str, root: Path) -> Path:
+    """The file a URL names, if it is a file under `root`; ValueError for anything else."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "file" or parts.netloc not in ("", "localhost"):
+        raise ValueError(f"refused: the PDF renderer reads only the app's static files, not {url!r}")
+    path = Path(url2pathname(parts.path)).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        raise ValueError(f"refused: {url!r} is not one of the app's static files")
+    return path

@@ -1,0 +1,94 @@
+"""The second factor for DSLs and administrators: TOTP, and single-use recovery codes."""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+import pyotp
+import segno
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import RecoveryCode, User
+from ..models.types import utcnow
+from . import ServiceError, audit
+from .passwords import hash_password, verify_password
+
+ISSUER = "Chronology"
+RECOVERY_CODES = 10
+STEP_SECONDS = 30
+
+
+def begin_enrolment(user: User) -> str:
+    """A new secret for an account that has not finished enrolling; an enrolled one keeps its own."""
+    if user.totp_enrolled_at is not None:
+        raise ServiceError("This account already has an authenticator.")
+    if not user.totp_secret:
+        user.totp_secret = pyotp.random_base32()
+        db.session.commit()
+    return user.totp_secret
+
+
+def provisioning_uri(user: User) -> str:
+    return pyotp.TOTP(user.totp_secret or "").provisioning_uri(name=user.email, issuer_name=ISSUER)
+
+
+def qr_svg(uri: str) -> str:
+    """The QR code drawn here, as SVG markup: the secret never goes to a third-party QR service."""
+    return segno.make(uri, error="m").svg_inline(scale=5, title="QR code for your authenticator app")
+
+
+def _accept_totp(user: User, code: str) -> bool:
+    """A current code (one step either side for clock drift) that has not been used before."""
+    code = "".join(code.split())
+    if not (code.isdigit() and len(code) == 6) or not user.totp_secret:
+        return False
+    totp = pyotp.TOTP(user.totp_secret)
+    now_step = int(time.time()) // STEP_SECONDS
+    for step in (now_step - 1, now_step, now_step + 1):
+        if secrets.compare_digest(totp.at(step * STEP_SECONDS), code):
+            if user.totp_last_step is not None and step <= user.totp_last_step:
+                return False  # replayed, or older than one already used
+            user.totp_last_step = step
+            return True
+    return False
+
+
+def confirm_enrolment(user: User, code: str) -> list[str]:
+    """Checks the first code and returns ten recovery codes, shown once and stored only as hashes."""
+    if user.totp_enrolled_at is not None:
+        raise ServiceError("This account already has an authenticator.")
+    if not _accept_totp(user, code):
+        raise ServiceError("That code is not right. Enter the 6-digit code your app shows now.", field="code")
+    user.totp_enrolled_at = utcnow()
+    codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODES)]
+    for recovery in codes:
+        db.session.add(RecoveryCode(user_id=user.id, code_hash=hash_password(recovery)))
+    audit.record("second-factor.enrolled", user_id=user.id, school_id=None, object_type="user", object_id=user.id)
+    db.session.commit()
+    return codes
+
+
+def verify(user: User, code: str) -> str | None:
+    """How the second factor was given ('totp' or 'recovery-code'), or None when it was not."""
+    if user.totp_enrolled_at is None:
+        return None
+    if _accept_totp(user, code):
+        db.session.commit()
+        return "totp"
+    cleaned = code.strip().lower()
+    if len(cleaned) == 13 and cleaned[6] == "-":
+        unused = db.session.scalars(
+            select(RecoveryCode).where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
+        ).all()
+        for recovery in unused:
+            if verify_password(recovery.code_hash, cleaned):
+                recovery.used_at = utcnow()
+                audit.record("recovery-code.used", user_id=user.id, school_id=None, object_type="user",
+                             object_id=user.id, detail={"left": len(unused) - 1})
+                db.session.commit()
+                return "recovery-code"
+    audit.record("second-factor-failed", user_id=user.id, school_id=None)
+    db.session.commit()
+    return None

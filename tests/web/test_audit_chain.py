@@ -1,0 +1,227 @@
+"""The audit log's hash chain: built at flush time, never forked under real concurrency, backfilled by
+the migration; and every denied access is on it."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+from sqlalchemy import select
+
+from chronology import create_app
+from chronology.extensions import db
+from chronology.models import AuditEvent
+from chronology.models.audit import GENESIS
+from chronology.models.types import UTCDateTime, utcnow
+from chronology.services import audit
+from tests.factories import make_child, make_school, make_user
+from tests.web.test_authorization_matrix import sign_in
+
+
+def chain() -> list[AuditEvent]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)))
+
+
+def assert_linked(events: list[AuditEvent]) -> None:
+    assert events[0].prev_hash == GENESIS
+    for before, after in zip(events, events[1:]):
+        assert after.prev_hash == before.hash, f"event {after.id} does not follow event {before.id}"
+    for event in events:
+        assert event.hash == event.computed_hash() and len(event.hash) == 64
+
+
+def test_events_from_several_flushes_and_one_flush_form_one_chain(app):
+    school = make_school()
+    make_user(school, ["staff", "dsl"])  # user.create and two grant-role events in one flush
+    for n in range(3):
+        audit.record("test.event", user_id=None, school_id=school.id, detail={"n": n, "name": "Zoë Nguyễn"})
+    db.session.commit()
+    events = chain()
+    assert len(events) == 1 + 3 + 3
+    assert_linked(events)
+    assert [json.loads(e.detail)["n"] for e in events[-3:]] == [0, 1, 2]  # chain order is the order recorded
+    report = audit.verify_chain()
+    assert report.intact and report.count == len(events) and report.head == events[-1].hash
+
+
+def test_a_rolled_back_event_leaves_no_gap_in_the_chain(app):
+    school = make_school()
+    audit.record("test.kept", user_id=None, school_id=school.id)
+    db.session.flush()
+    db.session.rollback()
+    audit.record("test.kept", user_id=None, school_id=school.id)
+    db.session.commit()
+    events = chain()
+    assert_linked(events)
+    assert audit.verify_chain().intact
+
+
+@pytest.mark.parametrize("threads,each", [(6, 8)])
+def test_concurrent_appends_never_fork_the_chain(app, threads, each):
+    school_id = make_school().id
+    before = len(chain())
+    db.session.commit()
+    start = threading.Barrier(threads)
+    errors: list[BaseException] = []
+
+    def append(worker: int) -> None:
+        try:
+            with app.app_context():  # a session (and connection) of its own, as a request has
+                start.wait(timeout=10)
+                for n in range(each):
+                    audit.record("test.concurrent", user_id=None, school_id=school_id,
+                                 detail={"worker": worker, "n": n})
+                    db.session.commit()
+                db.session.remove()
+        except BaseException as error:  # noqa: BLE001 (reported below)
+            errors.append(error)
+
+    workers = [threading.Thread(target=append, args=(w,)) for w in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert not errors, errors
+    events = chain()
+    assert len(events) == before + threads * each
+    assert_linked(events)
+    assert len({e.prev_hash for e in events}) == len(events)
+    assert audit.verify_chain().intact
+
+
+def test_a_fork_is_refused_by_the_database(app):
+    """Even code that bypassed the flush hook could not add a second event after the same one."""
+    make_school()
+    last = chain()[-1]
+    with pytest.raises(sa.exc.IntegrityError):
+        with db.engine.begin() as conn:
+            conn.execute(AuditEvent.__table__.insert().values(
+                at=utcnow(), action="forged", object_type="", ip_address="", detail="",
+                prev_hash=last.prev_hash, hash="f" * 64))
+
+
+# --- denied access ----------------------------------------------------------------------------
+
+
+def _denials() -> list[dict]:
+    return [{"user_id": e.user_id, "school_id": e.school_id, "object_type": e.object_type,
+             "object_id": e.object_id, "child_id": e.child_id, **json.loads(e.detail)}
+            for e in chain() if e.action == "access-denied"]
+
+
+def test_a_role_refusal_is_audited_with_user_path_and_method(app, client):
+    school = make_school()
+    teacher = make_user(school, "staff")
+    sign_in(client, teacher)
+    assert client.get("/dsl/queue").status_code == 403
+    assert client.get("/admin/users").status_code == 403
+    denials = _denials()
+    assert [(d["user_id"], d["school_id"], d["status"], d["method"], d["path"]) for d in denials] == [
+        (teacher.id, school.id, 403, "GET", "/dsl/queue"), (teacher.id, school.id, 403, "GET", "/admin/users")]
+    assert audit.verify_chain().intact
+
+
+def test_anonymous_visitors_are_sent_to_sign_in_not_recorded_as_denials(client, app):
+    make_school()
+    assert client.get("/dsl/queue").status_code == 302
+    assert _denials() == []
+
+
+def test_another_schools_child_and_concern_give_404_and_are_audited(app, client):
+    from chronology.domain.observation_rules import ObservationDraft
+    from chronology.services import observations as observation_service
+
+    school, elsewhere = make_school(), make_school("Elm Street Primary")
+    author = make_user(school, "staff")
+    colleague = make_user(school, "staff")
+    intruder = make_user(elsewhere, "dsl")
+    child = make_child(school)
+    draft = ObservationDraft(
+        occurred_on=date.today() - timedelta(days=1), occurred_time=None, occurred_approx=False,
+        location="Classroom", categories=("hunger",), source="staff", first_hand=True,
+        description="Came in hungry and asked for toast twice.", child_voice="", action_taken="Told the DSL.",
+        urgent=False)
+    observation = observation_service.record_observation(school, child, author, draft, today=date.today())
+
+    sign_in(client, intruder)
+    assert client.get(f"/children/{child.id}/chronology").status_code == 404
+    assert client.get(f"/dsl/observations/{observation.id}/review").status_code == 404
+    assert client.get(f"/children/{2**40}/chronology").status_code == 404  # too big for an INTEGER: still no 500
+    sign_in(client, colleague)
+    assert client.get(f"/observations/{observation.id}").status_code == 404  # staff read only their own
+
+    got = [(d["user_id"], d["status"], d["object_type"], d["object_id"], d["child_id"], d["path"]) for d in _denials()]
+    assert got == [
+        (intruder.id, 404, "child", child.id, child.id, f"/children/{child.id}/chronology"),
+        (intruder.id, 404, "observation", observation.id, child.id, f"/dsl/observations/{observation.id}/review"),
+        (intruder.id, 404, "child", None, None, f"/children/{2**40}/chronology"),
+        (colleague.id, 404, "observation", observation.id, child.id, f"/observations/{observation.id}"),
+    ]
+    assert _denials()[2]["requested_id"] == str(2**40)
+    assert audit.verify_chain().intact
+
+
+# --- the migration that added the chain ---------------------------------------------------------
+
+EVENTS = sa.table(
+    "audit_events", sa.column("id", sa.Integer), sa.column("at", UTCDateTime()), sa.column("user_id", sa.Integer),
+    sa.column("school_id", sa.Integer), sa.column("action", sa.String), sa.column("object_type", sa.String),
+    sa.column("object_id", sa.Integer), sa.column("child_id", sa.Integer), sa.column("ip_address", sa.String),
+    sa.column("detail", sa.Text),
+)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'backfill.sqlite'}"
+        return
+    url = sa.engine.make_url(request.getfixturevalue("postgres"))
+    name = f"backfill_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"CREATE DATABASE {name}"))
+    yield url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin.dispose()
+
+
+def test_the_migration_chains_the_events_already_recorded(empty_database, instance_dir):
+    app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": empty_database, "SECRET_KEY": "x"})
+    with app.app_context():
+        upgrade(revision="0003")
+        start = utcnow() - timedelta(days=30)
+        with db.engine.begin() as conn:
+            conn.execute(EVENTS.insert(), [
+                {"at": start + timedelta(hours=n, microseconds=n * 7), "user_id": None, "school_id": None,
+                 "action": f"old.event-{n}", "object_type": "child" if n % 2 else "", "object_id": n or None,
+                 "child_id": None, "ip_address": "10.0.0.1", "detail": json.dumps({"note": "Zoë", "n": n})}
+                for n in range(5)
+            ])
+        upgrade()
+        report = audit.verify_chain()
+        assert report.intact and report.count == 5, report
+        events = chain()
+        assert_linked(events)
+        assert [e.action for e in events] == [f"old.event-{n}" for n in range(5)]
+
+        # The guard is back: the database still refuses to change or remove an event.
+        for statement in ("UPDATE audit_events SET detail = 'x'", "DELETE FROM audit_events"):
+            with pytest.raises(sa.exc.DatabaseError, match="never"):
+                with db.engine.begin() as conn:
+                    conn.execute(sa.text(statement))
+
+        # New events carry on from the backfilled chain.
+        audit.record("new.event", user_id=None, school_id=None)
+        db.session.commit()
+        assert chain()[-1].prev_hash == events[-1].hash
+        assert audit.verify_chain().intact
+        db.session.remove()
+        db.engine.dispose()

@@ -1,0 +1,110 @@
+"""DSLs and administrators sign in with a second factor; codes are single-use."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pyotp
+from sqlalchemy import select
+
+from chronology.extensions import db
+from chronology.models import AuditEvent, RecoveryCode, User
+from tests.factories import PASSWORD, csrf_from, give_second_factor, login, make_school, make_user
+
+
+def _password_step(client, email, password=PASSWORD):
+    page = client.get("/login").get_data(as_text=True)
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": csrf_from(page)})
+
+
+def test_first_sign_in_of_a_dsl_enrols_an_authenticator_and_shows_ten_recovery_codes(client):
+    dsl = make_user(make_school(), "dsl", enrolled=False)
+    response = _password_step(client, dsl.email)
+    assert response.headers["Location"].endswith("/login/enrol")
+    assert client.get("/dsl/queue").status_code == 302  # the password alone opens nothing
+    page = client.get("/login/enrol").get_data(as_text=True)
+    assert "<svg" in page and "QR code" in page
+    secret = db.session.get(User, dsl.id).totp_secret
+    assert secret in page
+    wrong = client.post("/login/enrol", data={"code": "000000", "csrf_token": csrf_from(page)})
+    assert wrong.status_code == 400 and "That code is not right" in wrong.get_data(as_text=True)
+    done = client.post("/login/enrol", data={"code": pyotp.TOTP(secret).now(), "csrf_token": csrf_from(page)})
+    codes = re.findall(r"<li><code>([^<]+)</code></li>", done.get_data(as_text=True))
+    assert len(codes) == 10 and len(set(codes)) == 10
+    stored = db.session.scalars(select(RecoveryCode.code_hash).where(RecoveryCode.user_id == dsl.id)).all()
+    assert len(stored) == 10 and not any(code in h for code in codes for h in stored)
+    assert client.get("/dsl/queue").status_code == 200
+    actions = db.session.scalars(select(AuditEvent.action)).all()
+    assert "second-factor.enrolled" in actions and "login" in actions
+
+
+def test_the_secret_is_encrypted_at_rest(app):
+    dsl = make_user(make_school(), "dsl")
+    raw = db.session.execute(db.text("SELECT totp_secret FROM users WHERE id = :id"), {"id": dsl.id}).scalar_one()
+    assert raw != db.session.get(User, dsl.id).totp_secret and raw.startswith("gAAAA")
+
+
+def test_enrolled_admin_needs_the_code_and_staff_do_not(client):
+    school = make_school()
+    admin = make_user(school, "admin")
+    response = _password_step(client, admin.email)
+    assert response.headers["Location"].endswith("/login/two-factor")
+    assert client.get("/admin/users").status_code == 302
+    assert give_second_factor(client, admin.email).status_code == 302
+    assert client.get("/admin/users").status_code == 200
+    teacher = make_user(school, "staff")
+    with client.session_transaction() as session:
+        session.clear()
+    assert _password_step(client, teacher.email).headers["Location"].endswith("/")
+
+
+def test_a_code_cannot_be_used_twice(client):
+    dsl = make_user(make_school(), "dsl")
+    secret = db.session.get(User, dsl.id).totp_secret
+    code = pyotp.TOTP(secret).now()
+    _password_step(client, dsl.email)
+    page = client.get("/login/two-factor").get_data(as_text=True)
+    assert client.post("/login/two-factor", data={"code": code, "csrf_token": csrf_from(page)}).status_code == 302
+    with client.session_transaction() as session:
+        session.clear()
+    _password_step(client, dsl.email)
+    page = client.get("/login/two-factor").get_data(as_text=True)
+    replay = client.post("/login/two-factor", data={"code": code, "csrf_token": csrf_from(page)})
+    assert replay.status_code == 400
+    assert client.get("/dsl/queue").status_code == 302
+
+
+def test_a_recovery_code_works_once(client):
+    dsl = make_user(make_school(), "dsl", enrolled=False)
+    _password_step(client, dsl.email)
+    page = client.get("/login/enrol").get_data(as_text=True)
+    secret = db.session.get(User, dsl.id).totp_secret
+    done = client.post("/login/enrol", data={"code": pyotp.TOTP(secret).now(), "csrf_token": csrf_from(page)})
+    recovery = done.get_data(as_text=True).split("<li><code>")[1].split("</code>")[0]
+    for expected in (302, 400):
+        with client.session_transaction() as session:
+            session.clear()
+        _password_step(client, dsl.email)
+        page = client.get("/login/two-factor").get_data(as_text=True)
+        response = client.post("/login/two-factor", data={"code": recovery, "csrf_token": csrf_from(page)})
+        assert response.status_code == expected
+
+
+def test_the_password_step_expires_after_five_minutes(client):
+    dsl = make_user(make_school(), "dsl")
+    _password_step(client, dsl.email)
+    with client.session_transaction() as session:
+        session["pending_at"] = time.time() - 301
+    assert client.get("/login/two-factor").headers["Location"].endswith("/login")
+
+
+def test_step_up_confirms_the_second_factor_again(client):
+    dsl = make_user(make_school(), "dsl")
+    login(client, dsl.email)
+    with client.session_transaction() as session:
+        session["second_factor_at"] = time.time() - 3600
+    response = give_second_factor(client, dsl.email, url="/login/confirm?next=/dsl/queue")
+    assert response.headers["Location"].endswith("/dsl/queue")
+    with client.session_transaction() as session:
+        assert time.time() - session["second_factor_at"] < 5

@@ -29,6 +29,7 @@ from ..models import (
 from ..models.prompt import split_refs
 from ..models.types import utcnow
 from . import ServiceError, audit
+from .timeline import timeline_svg
 
 KINDS: dict[str, str] = {
     "full": "Full chronology",
@@ -202,6 +203,7 @@ class ExportContent:
     prompts: list[Prompt]
     role_of: dict[int, str] = field(default_factory=dict)
     total_entries: int = 0
+    timeline: Markup | None = None
 
     def who(self, user: User | None) -> str:
         if user is None:
@@ -276,6 +278,8 @@ def load_content(child: Child, by: User, options: ExportOptions, *, export_id: s
         produced_by=(_role_label(by.roles_at(child.school_id)) if options.hide_staff_names else by.name),
         entries=shown, summary=summary, reviews_of=reviews_of, voices=voices, strengths=strengths,
         referrals=referrals, prompts=prompts, role_of=role_of, total_entries=len(everything),
+        # The same picture as on the chronology page, drawn from the whole record.
+        timeline=timeline_svg(everything, chart_id="export-timeline") if everything else None,
     )
 
 

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, abort, render_template, request
 from flask_login import current_user
 
 from ..security import current_school, roles_required
+from .auth import recent_second_factor
 from ..services import exports as export_service
 from ..services import observations as observation_service
 
@@ -18,6 +19,7 @@ def _render_form(child, values: dict, errors: dict[str, str], status: int = 200)
 
 @bp.route("/<int:child_id>/export", methods=["GET", "POST"])
 @roles_required("dsl")
+@recent_second_factor
 def pdf(child_id: int):
     """GET: choose what to export. POST: the PDF, as a download that no cache keeps."""
     child = observation_service.child_in_school(current_school(), child_id)

@@ -7,7 +7,7 @@ import json
 import re
 import socket
 import unicodedata
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -321,3 +321,21 @@ def test_recorded_words_are_escaped_spelled_out_once_and_never_rewritten():
     again = words.text("CAMHS again; child and adolescent mental health services (DSL) already named.")
     assert "(CAMHS:" not in str(again) and "(DSL: designated safeguarding lead)" in str(again)
     assert [term for term, _ in words.glossary()] == ["CAMHS", "DSL"]
+
+
+def test_the_timeline_picture_is_in_the_export(client):
+    school, teacher, dsl, child = setup_school()
+    observe(school, child, teacher, days_ago=9, categories=("hunger",), description="Asked for food at 08:50.")
+    observe(school, child, teacher, days_ago=4, categories=("hunger", "clothing"),
+            description="No coat in the rain and asked for food again.")
+    content = export_service.load_content(child, dsl, export_service.ExportOptions(kind="full"),
+                                          export_id="abc123", produced_at=datetime.now(timezone.utc))
+    html = export_service.render_html(content)
+    assert "The pattern over time" in html
+    svg = html[html.index("<svg"): html.index("</svg>")]
+    assert svg.count('class="mark ') == 3  # one mark per category of each observation
+    assert 'data-row="hunger"' in svg and 'data-row="clothing"' in svg
+    login(client, dsl.email)
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(export(client, child).data)).pages)
+    assert "The pattern over time" in text
+    assert "Concern" in text.split("The pattern over time")[1]  # the picture's legend is drawn in the PDF

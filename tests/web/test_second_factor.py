@@ -108,3 +108,23 @@ def test_step_up_confirms_the_second_factor_again(client):
     assert response.headers["Location"].endswith("/dsl/queue")
     with client.session_transaction() as session:
         assert time.time() - session["second_factor_at"] < 5
+
+
+def test_an_export_asks_for_the_second_factor_again_after_ten_minutes(client):
+    from tests.factories import make_child
+
+    school = make_school()
+    dsl = make_user(school, "dsl")
+    child = make_child(school)
+    login(client, dsl.email)
+    assert client.get(f"/children/{child.id}/export").status_code == 200  # just signed in: fresh
+    with client.session_transaction() as session:
+        session["second_factor_at"] = time.time() - 601
+    stale = client.get(f"/children/{child.id}/export")
+    assert stale.status_code == 302 and "/login/confirm" in stale.headers["Location"]
+    page = client.get(f"/children/{child.id}/chronology").get_data(as_text=True)
+    posted = client.post(f"/children/{child.id}/export", data={"csrf_token": csrf_from(page), "kind": "full"})
+    assert posted.status_code == 302 and "/login/confirm" in posted.headers["Location"]
+    confirmed = give_second_factor(client, dsl.email, url=stale.headers["Location"])
+    assert confirmed.headers["Location"].endswith(f"/children/{child.id}/export")
+    assert client.get(f"/children/{child.id}/export").status_code == 200

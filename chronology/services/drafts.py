@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ..extensions import db
 from ..models import SavedDraft, User
@@ -21,16 +21,22 @@ def keep(user_id: int, values: dict[str, object]) -> None:
     db.session.commit()
 
 
-def take_back(user: User) -> dict[str, object] | None:
-    """The newest unsent draft of this person from the last day, handed back once."""
+def waiting_for(user: User) -> dict[str, object] | None:
+    """The newest unsent draft of this person from the last day. Reading it changes nothing:
+    it stays until they send the concern, so closing the tab again loses nothing either."""
     draft = db.session.scalar(
         select(SavedDraft)
         .where(SavedDraft.user_id == user.id, SavedDraft.restored_at.is_(None),
                SavedDraft.created_at > utcnow() - KEEP_FOR)
         .order_by(SavedDraft.created_at.desc(), SavedDraft.id.desc())
     )
-    if draft is None:
-        return None
-    draft.restored_at = utcnow()
+    return json.loads(draft.content) if draft is not None else None
+
+
+def sent(user: User) -> None:
+    """The concern has been written, so the drafts that led to it are done with."""
+    db.session.execute(
+        update(SavedDraft).where(SavedDraft.user_id == user.id, SavedDraft.restored_at.is_(None))
+        .values(restored_at=utcnow())
+    )
     db.session.commit()
-    return json.loads(draft.content)

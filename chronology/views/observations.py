@@ -70,7 +70,7 @@ def keeps_draft_when_signed_out(view):
 @roles_required(*LOGGERS)
 def new():
     form = ObservationForm.blank()
-    kept = drafts.take_back(current_user)
+    kept = drafts.waiting_for(current_user)
     if kept is not None:
         form.values.update(kept)
         flash("Here is what you were writing when your session ended. Check it and press Send.", "info")
@@ -111,6 +111,7 @@ def create():
         form.errors = {"description": "We could not save this just now. Nothing you typed is lost: press "
                                       "Send again in a moment. If it keeps happening, tell your DSL in person."}
         return _render_form(form, child=child, matches=matches, status=503)
+    drafts.sent(current_user)
     if observation.urgent:
         service.alert_dsls(observation, url_for("dsl.review", observation_id=observation.id, _external=True))
     return redirect(url_for("observations.submitted", observation_id=observation.id))

@@ -53,7 +53,10 @@ def test_words_typed_when_the_session_times_out_are_back_after_signing_in(client
     form = client.get(back.headers["Location"]).get_data(as_text=True)
     assert words in form and "I didn&#39;t have tea." in form and "Siobhán O&#39;Neill" in form
     assert "Here is what you were writing" in form
-    assert words not in client.get("/observations/new").get_data(as_text=True)  # handed back once
+    assert words in client.get("/observations/new").get_data(as_text=True)  # reading it changes nothing
+    token, key = _page_and_key(client)
+    assert client.post("/observations/new", data=_form(child.id, token, key, description=words)).status_code == 302
+    assert words not in client.get("/observations/new").get_data(as_text=True)  # sent, so done with
 
 
 def test_pressing_send_twice_records_one_observation(client):

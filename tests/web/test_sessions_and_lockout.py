@@ -126,3 +126,24 @@ def test_production_refuses_to_start_without_a_strong_secret_key(monkeypatch, tm
     monkeypatch.setenv("SECRET_KEY", "4f1c9a7e2b8d6035c1e4a9f7b2d8c6e0a3f5b7d9e1c3a5f7")
     app = create_app({"ENV_NAME": "production"})
     assert app.config["SESSION_COOKIE_SECURE"] and not app.debug
+
+
+def test_unknown_email_costs_the_same_password_check_as_a_wrong_password(client, monkeypatch):
+    """Equal work, so equal time: an attacker cannot tell which email addresses have accounts."""
+    from chronology.services import passwords
+
+    teacher = make_user(make_school(), "staff")
+    calls: list[str] = []
+    real_verify = passwords._hasher.verify
+
+    def counting_verify(hash_, password):
+        calls.append(hash_[:9])
+        return real_verify(hash_, password)
+
+    monkeypatch.setattr(passwords._hasher, "verify", counting_verify)
+    login(client, "nobody-here@school.example.org", "some long password")
+    unknown = list(calls)
+    calls.clear()
+    login(client, teacher.email, "some long password")
+    assert len(unknown) == len(calls) == 1
+    assert unknown[0] == calls[0] == "$argon2id"

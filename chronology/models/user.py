@@ -32,6 +32,8 @@ class User(UserMixin, db.Model):
     totp_secret: Mapped[str | None] = mapped_column(EncryptedText(), nullable=True)
     totp_enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     totp_last_step: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Set when an administrator chose the first password: the person must choose their own.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan", order_by="Membership.id"

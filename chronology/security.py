@@ -25,6 +25,9 @@ def load_user(user_id: str) -> User | None:
         return None
     if sessions.find_live(session.get("sid"), user.id) is None:
         return None
+    if user.needs_second_factor and not session.get("second_factor_at"):
+        # A session that never gave a second factor cannot carry a role that needs one.
+        return None
     return user
 
 

@@ -44,7 +44,12 @@ def create_school(name: str, urn: str, organisation_name: str | None = None) -> 
 def create_user(
     school: School, email: str, name: str, roles: list[str], password: str, *, by: User | None = None
 ) -> User:
-    """Create an account, or grant an existing one more roles at this school."""
+    """Create an account, or grant an existing one more roles at this school.
+
+    `by` is the administrator doing it in the app (None from the command line, which only the
+    people running the server can use). In the app, nobody changes their own roles, only a DSL
+    can make someone a DSL, and an account at another school is not touched from here.
+    """
     email = normalise_email(email)
     name = name.strip()
     if not name:
@@ -52,21 +57,37 @@ def create_user(
     unknown = [r for r in roles if r not in ROLES]
     if unknown or not roles:
         raise ServiceError(f"The role must be one of {', '.join(ROLES)}.", field="role")
+    if by is not None and "dsl" in roles and "dsl" not in by.roles_at(school.id):
+        raise ServiceError("Only a DSL can give someone the DSL role, because it opens every concern about "
+                           "every child. Ask your DSL to do it.", field="role")
     user = db.session.scalar(select(User).where(User.email == email))
+    if user is not None and by is not None:
+        if user.id == by.id:
+            raise ServiceError("You cannot change your own roles. Ask another administrator.", field="role")
+        if school.id not in user.school_ids():
+            raise ServiceError("That email address is already used for an account that is not at this school. "
+                               "Ask your trust's administrator.", field="email")
     if user is None:
         problem = password_problem(password, email=email)
         if problem:
             raise ServiceError(problem, field="password")
-        user = User(email=email, name=name, password_hash=hash_password(password))
+        # Someone else chose this first password, so its owner must choose their own at first sign-in.
+        user = User(email=email, name=name, password_hash=hash_password(password),
+                    must_change_password=by is not None)
         db.session.add(user)
         db.session.flush()
         audit.record("user.create", user_id=by.id if by else None, school_id=school.id,
                      object_type="user", object_id=user.id, detail={"email": email})
+    granted = []
     for role in roles:
         if role not in user.roles_at(school.id):
             user.memberships.append(Membership(school_id=school.id, role=role))
+            granted.append(role)
             audit.record("user.grant-role", user_id=by.id if by else None, school_id=school.id,
                          object_type="user", object_id=user.id, detail={"role": role})
+    if {"dsl", "admin"} & set(granted):
+        # A role that needs a second factor must not ride on a session that never gave one.
+        sessions.end_all_for(user, "roles-changed")
     db.session.commit()
     return user
 
@@ -74,6 +95,9 @@ def create_user(
 def set_active(user: User, active: bool, *, by: User, school: School) -> None:
     if user.id == by.id and not active:
         raise ServiceError("You cannot deactivate your own account.")
+    if any(sid != school.id for sid in user.school_ids()):
+        raise ServiceError(f"{user.name} also works at another school, so their account is managed by "
+                           "your trust's administrator.")
     user.active = active
     if not active:
         sessions.end_all_for(user, "deactivated")
@@ -97,9 +121,12 @@ def authenticate(email: str, password: str) -> User | None:
         reason = "locked" if locked else ("unknown-email" if user is None else
                                           "inactive" if not user.active else "wrong-password")
         if user is not None and not locked and not ok:
-            _count_failure(user, now)
+            count_failure(user, now)
+        # What was typed is kept only when it is an email address: people sometimes type a
+        # password into the email box, and the audit log must not become a list of passwords.
+        typed = address[:254] if "@" in address and " " not in address else "(not an email address)"
         audit.record("login-failed", user_id=user.id if user else None, school_id=None,
-                     detail={"email": address[:254], "reason": reason})
+                     detail={"email": typed, "reason": reason})
         db.session.commit()
         return None
     user.failed_logins = 0
@@ -127,7 +154,7 @@ def complete_second_factor_login(user: User, method: str) -> None:
     db.session.commit()
 
 
-def _count_failure(user: User, now) -> None:
+def count_failure(user: User, now) -> None:
     """After repeated failures the account waits, twice as long each time, up to an hour."""
     from datetime import timedelta
 
@@ -157,10 +184,22 @@ def change_password(user: User, new_password: str, *, by: User | None) -> None:
     problem = password_problem(new_password, email=user.email)
     if problem:
         raise ServiceError(problem, field="password")
+    if verify_password(user.password_hash, new_password):
+        raise ServiceError("Choose a password different from the one you have now.", field="password")
     user.password_hash = hash_password(new_password)
+    user.must_change_password = False
     user.failed_logins = 0
     user.locked_until = None
     sessions.end_all_for(user, "password-changed")
     audit.record("user.password-change", user_id=by.id if by else None, school_id=None,
                  object_type="user", object_id=user.id)
     db.session.commit()
+
+
+def change_own_password(user: User, current: str, new_password: str, confirm: str) -> None:
+    """The person changing their own password proves they know the present one."""
+    if not verify_password(user.password_hash, current):
+        raise ServiceError("Your present password is not right.", field="current")
+    if new_password != confirm:
+        raise ServiceError("The two new passwords are not the same.", field="confirm")
+    change_password(user, new_password, by=user)

@@ -10,15 +10,27 @@ from sqlalchemy import select, update
 from ..extensions import db
 from ..models import SavedDraft, User
 from ..models.types import utcnow
-from . import audit
+from . import audit, sessions
 
 KEEP_FOR = timedelta(days=1)
 
 
-def keep(user_id: int, values: dict[str, object]) -> None:
-    db.session.add(SavedDraft(user_id=user_id, content=json.dumps(values)))
+MAX_DRAFT = 100_000  # characters: several long accounts, far more than the form's own limits allow to send
+
+
+def keep(user_id: int, token: str | None, values: dict[str, object]) -> bool:
+    """Keep the words only for the person whose session ran out while they wrote, and only the newest."""
+    user = db.session.get(User, user_id)
+    if user is None or not user.active or not sessions.ended_by_time(token, user_id):
+        return False
+    content = json.dumps(values)
+    if len(content) > MAX_DRAFT:
+        return False
+    sent(user)  # one waiting draft per person: the newest words replace older ones
+    db.session.add(SavedDraft(user_id=user_id, content=content))
     audit.record("draft.kept", user_id=user_id, school_id=None)
     db.session.commit()
+    return True
 
 
 def waiting_for(user: User) -> dict[str, object] | None:

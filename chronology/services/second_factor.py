@@ -7,7 +7,7 @@ import time
 
 import pyotp
 import segno
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 
 from ..extensions import db
 from ..models import RecoveryCode, User
@@ -20,18 +20,13 @@ RECOVERY_CODES = 10
 STEP_SECONDS = 30
 
 
-def begin_enrolment(user: User) -> str:
-    """A new secret for an account that has not finished enrolling; an enrolled one keeps its own."""
-    if user.totp_enrolled_at is not None:
-        raise ServiceError("This account already has an authenticator.")
-    if not user.totp_secret:
-        user.totp_secret = pyotp.random_base32()
-        db.session.commit()
-    return user.totp_secret
+def new_secret() -> str:
+    """A candidate secret for one enrolment attempt; it is stored only once a code from it is given."""
+    return pyotp.random_base32()
 
 
-def provisioning_uri(user: User) -> str:
-    return pyotp.TOTP(user.totp_secret or "").provisioning_uri(name=user.email, issuer_name=ISSUER)
+def provisioning_uri(user: User, secret: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
 
 
 def qr_svg(uri: str) -> str:
@@ -39,28 +34,34 @@ def qr_svg(uri: str) -> str:
     return segno.make(uri, error="m").svg_inline(scale=5, title="QR code for your authenticator app")
 
 
-def _accept_totp(user: User, code: str) -> bool:
+def _accept_totp(user: User, code: str, secret: str | None = None) -> bool:
     """A current code (one step either side for clock drift) that has not been used before."""
     code = "".join(code.split())
-    if not (code.isdigit() and len(code) == 6) or not user.totp_secret:
+    secret = secret or user.totp_secret
+    if not (code.isdigit() and len(code) == 6) or not secret:
         return False
-    totp = pyotp.TOTP(user.totp_secret)
+    totp = pyotp.TOTP(secret)
     now_step = int(time.time()) // STEP_SECONDS
     for step in (now_step - 1, now_step, now_step + 1):
         if secrets.compare_digest(totp.at(step * STEP_SECONDS), code):
-            if user.totp_last_step is not None and step <= user.totp_last_step:
-                return False  # replayed, or older than one already used
-            user.totp_last_step = step
-            return True
+            # One conditional write, so two requests racing with the same code cannot both pass.
+            taken = db.session.execute(
+                update(User).where(User.id == user.id,
+                                   or_(User.totp_last_step.is_(None), User.totp_last_step < step))
+                .values(totp_last_step=step)
+            ).rowcount
+            db.session.refresh(user)
+            return taken == 1
     return False
 
 
-def confirm_enrolment(user: User, code: str) -> list[str]:
+def confirm_enrolment(user: User, secret: str, code: str) -> list[str]:
     """Checks the first code and returns ten recovery codes, shown once and stored only as hashes."""
     if user.totp_enrolled_at is not None:
         raise ServiceError("This account already has an authenticator.")
-    if not _accept_totp(user, code):
+    if not _accept_totp(user, code, secret):
         raise ServiceError("That code is not right. Enter the 6-digit code your app shows now.", field="code")
+    user.totp_secret = secret
     user.totp_enrolled_at = utcnow()
     codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODES)]
     for recovery in codes:
@@ -72,7 +73,7 @@ def confirm_enrolment(user: User, code: str) -> list[str]:
 
 def verify(user: User, code: str) -> str | None:
     """How the second factor was given ('totp' or 'recovery-code'), or None when it was not."""
-    if user.totp_enrolled_at is None:
+    if user.totp_enrolled_at is None or is_locked(user):
         return None
     if _accept_totp(user, code):
         db.session.commit()
@@ -89,6 +90,14 @@ def verify(user: User, code: str) -> str | None:
                              object_id=user.id, detail={"left": len(unused) - 1})
                 db.session.commit()
                 return "recovery-code"
+    # Wrong codes count towards the same lockout as wrong passwords.
+    from .accounts import count_failure
+
+    count_failure(user, utcnow())
     audit.record("second-factor-failed", user_id=user.id, school_id=None)
     db.session.commit()
     return None
+
+
+def is_locked(user: User) -> bool:
+    return user.locked_until is not None and user.locked_until > utcnow()

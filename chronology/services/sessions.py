@@ -77,3 +77,16 @@ def end_all_for(user: User, why: str) -> None:
         update(UserSession).where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
         .values(ended_at=utcnow(), ended_why=why)
     )
+
+
+def ended_by_time(token: str | None, user_id: int) -> bool:
+    """Whether this cookie's session ran out by idleness or age (not signed out, not revoked)."""
+    if not token:
+        return False
+    ended = db.session.scalar(select(UserSession).where(UserSession.token_hash == _hash(token)))
+    if ended is None or ended.user_id != user_id:
+        return False
+    if ended.ended_at is None:
+        # It may have timed out just now, before anything marked it.
+        return find_live(token, user_id) is None and ended.ended_why in ("idle", "expired")
+    return ended.ended_why in ("idle", "expired")

@@ -91,11 +91,14 @@ def enrol():
     user = _pending_user()
     if user is None or user.totp_enrolled_at is not None:
         return redirect(url_for("auth.login"))
-    second_factor.begin_enrolment(user)
+    # Each sign-in gets its own candidate secret, kept with this sign-in only until a code from it
+    # is given: whoever saw an earlier, unfinished enrolment holds nothing that will be used.
+    secret = session.get("enrol_secret") or second_factor.new_secret()
+    session["enrol_secret"] = secret
     errors: dict[str, str] = {}
     if request.method == "POST":
         try:
-            codes = second_factor.confirm_enrolment(user, request.form.get("code", ""))
+            codes = second_factor.confirm_enrolment(user, secret, request.form.get("code", ""))
         except ServiceError as error:
             errors["code"] = error.message
         else:
@@ -103,9 +106,15 @@ def enrol():
             second_factor_done(user, "totp-enrolment")
             return render_template("auth/recovery_codes.html", codes=codes,
                                    next_url=next_url or url_for("home.index"))
-    uri = second_factor.provisioning_uri(user)
-    return render_template("auth/enrol.html", qr=Markup(second_factor.qr_svg(uri)), secret=user.totp_secret,
+    uri = second_factor.provisioning_uri(user, secret)
+    return render_template("auth/enrol.html", qr=Markup(second_factor.qr_svg(uri)), secret=secret,  # nosec B704
                            errors=errors), (400 if errors else 200)
+
+
+def _wrong_code_message(user: User) -> str:
+    if second_factor.is_locked(user):
+        return "Too many wrong codes. Wait a few minutes, then try again."
+    return "That code is not right. Enter the 6-digit code your app shows now, or a recovery code."
 
 
 def second_factor_done(user: User, method: str) -> None:
@@ -129,7 +138,7 @@ def two_factor():
             next_url = session.get("pending_next")
             second_factor_done(user, method)
             return redirect(next_url or url_for("home.index"))
-        errors["code"] = "That code is not right. Enter the 6-digit code your app shows now, or a recovery code."
+        errors["code"] = _wrong_code_message(user)
     return render_template("auth/two_factor.html", errors=errors), (400 if errors else 200)
 
 
@@ -144,7 +153,7 @@ def confirm():
         if second_factor.verify(current_user, request.form.get("code", "")):
             session["second_factor_at"] = time.time()
             return redirect(next_url)
-        errors["code"] = "That code is not right. Enter the 6-digit code your app shows now."
+        errors["code"] = _wrong_code_message(current_user)
     return render_template("auth/confirm.html", errors=errors), (400 if errors else 200)
 
 
@@ -171,3 +180,33 @@ def recent_second_factor(view):
         return view(*args, **kwargs)
 
     return wrapped
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+@limiter.limit(_login_limit, methods=["POST"])
+def change_password():
+    """Choose your own password. Afterwards every session ends, so you sign in again, second factor too."""
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            accounts.change_own_password(current_user, request.form.get("current", ""),
+                                         request.form.get("password", ""), request.form.get("confirm", ""))
+        except ServiceError as error:
+            errors[error.field or "password"] = error.message
+        else:
+            logout_user()
+            session.clear()
+            flash("Your password is changed. Sign in with your new password.", "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/change_password.html", errors=errors,
+                           forced=current_user.must_change_password), (400 if errors else 200)
+
+
+@bp.before_app_request
+def insist_on_own_password():
+    """Until someone has chosen their own password, the only page they can use is the one to choose it."""
+    if (current_user.is_authenticated and current_user.must_change_password
+            and request.endpoint not in ("auth.change_password", "auth.logout", "static")):
+        return redirect(url_for("auth.change_password"))
+    return None

@@ -22,7 +22,7 @@ bp = Blueprint("children", __name__, url_prefix="/children")
 @roles_required("dsl")
 def index():
     """Find a child. The name is sent by POST so it never sits in a URL or a server log."""
-    query = request.form.get("q", "") if request.method == "POST" else ""
+    query = request.form.get("q", "")[:100] if request.method == "POST" else ""
     found = observation_service.find_children(current_school(), query, limit=50) if query else []
     return render_template("children/index.html", query=query, found=found, searched=bool(query))
 

@@ -56,8 +56,8 @@ def keeps_draft_when_signed_out(view):
     @wraps(view)
     def wrapped(*args, **kwargs):
         user_id = str(session.get("_user_id", ""))
-        if not current_user.is_authenticated and user_id.isdigit():
-            drafts.keep(int(user_id), restorable_values(request.form))
+        if (not current_user.is_authenticated and user_id.isdigit()
+                and drafts.keep(int(user_id), session.get("sid"), restorable_values(request.form))):
             flash("Your session ended, so nothing was sent yet. What you wrote is kept: "
                   "sign in again and it will be back in the form.", "info")
             return redirect(url_for("auth.login", next=url_for("observations.new")))
@@ -95,8 +95,10 @@ def create():
     form = ObservationForm.read(request.form)
     child, matches = _resolve_child(form, school)
     if form.errors or child is None:
-        # Name every problem at once, not one per attempt.
-        form.errors = {**service.problems_for(form.draft, child, today=clock.today()), **form.errors}
+        # Name every problem at once, not one per attempt, in the order of the fields on the page:
+        # the child comes first.
+        errors = {**service.problems_for(form.draft, child, today=clock.today()), **form.errors}
+        form.errors = dict(sorted(errors.items(), key=lambda item: item[0] != "child_query"))
         return _render_form(form, child=child, matches=matches, status=400)
     try:
         observation = service.record_observation(school, child, current_user, form.draft, today=clock.today(),

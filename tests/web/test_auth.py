@@ -96,11 +96,56 @@ def test_admin_creates_an_account_and_a_short_password_is_refused_keeping_the_ty
     assert short.status_code == 400 and "at least 12 characters" in html
     assert "Siobhán O&#39;Neill" in html and "s.oneill@school.example.org" in html
     ok = client.post("/admin/users", data={"csrf_token": csrf_from(page), "name": "Siobhán O'Neill",
-                                           "email": "S.ONeill@school.example.org", "roles": ["staff", "dsl"],
+                                           "email": "S.ONeill@school.example.org", "roles": ["staff"],
                                            "password": "a long enough password"})
     assert ok.status_code == 302
     user = db.session.scalars(select(User).where(User.email == "s.oneill@school.example.org")).one()
-    assert user.roles_at(school.id) == {"staff", "dsl"}
+    assert user.roles_at(school.id) == {"staff"}
+    assert user.must_change_password  # the administrator knows this one, so it is only for the first sign-in
+
+
+def test_an_admin_cannot_make_anyone_a_dsl_nor_change_their_own_roles(client):
+    school = make_school()
+    admin = make_user(school, "admin")
+    teacher = make_user(school, "staff")
+    elsewhere = make_user(make_school(), "staff")
+    login(client, admin.email)
+    page = client.get("/admin/users").get_data(as_text=True)
+    for email, roles, message in ((admin.email, ["dsl"], "Only a DSL can give someone the DSL role"),
+                                  (admin.email, ["staff"], "You cannot change your own roles"),
+                                  (teacher.email, ["dsl"], "Only a DSL can give someone the DSL role"),
+                                  (elsewhere.email, ["staff"], "not at this school")):
+        response = client.post("/admin/users", data={"csrf_token": csrf_from(page), "name": "Someone",
+                                                      "email": email, "roles": roles, "password": ""})
+        assert response.status_code == 400 and message in response.get_data(as_text=True), (email, roles)
+    db.session.expire_all()
+    assert db.session.get(User, admin.id).roles_at(school.id) == {"admin"}
+    assert db.session.get(User, teacher.id).roles_at(school.id) == {"staff"}
+    assert client.get("/dsl/queue").status_code == 403
+
+
+def test_someone_given_a_first_password_must_choose_their_own_before_anything_else(client):
+    from chronology.services import accounts
+
+    school = make_school()
+    admin = make_user(school, "admin")
+    accounts.create_user(school, "new.teacher@school.example.org", "New Teacher", ["staff"],
+                         "first password from the office", by=admin)
+    login(client, "new.teacher@school.example.org", "first password from the office")
+    assert client.get("/observations/new").headers["Location"].endswith("/account/password")
+    page = client.get("/account/password").get_data(as_text=True)
+    same = client.post("/account/password", data={"csrf_token": csrf_from(page), "current": "first password from the office",
+                                                   "password": "first password from the office",
+                                                   "confirm": "first password from the office"})
+    assert same.status_code == 400 and "different from the one you have now" in same.get_data(as_text=True)
+    wrong = client.post("/account/password", data={"csrf_token": csrf_from(page), "current": "not it at all",
+                                                    "password": "my very own passphrase", "confirm": "my very own passphrase"})
+    assert wrong.status_code == 400 and "present password is not right" in wrong.get_data(as_text=True)
+    done = client.post("/account/password", data={"csrf_token": csrf_from(page), "current": "first password from the office",
+                                                   "password": "my very own passphrase", "confirm": "my very own passphrase"})
+    assert done.headers["Location"].endswith("/login")
+    assert login(client, "new.teacher@school.example.org", "my very own passphrase").status_code == 302
+    assert client.get("/observations/new").status_code == 200
 
 
 def test_unknown_pages_and_bad_methods_get_a_friendly_page_not_a_stack_trace(client):

@@ -61,6 +61,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "auth.enrol": PUBLIC,
     "auth.two_factor": PUBLIC,
     "auth.confirm": SIGNED_IN,
+    "auth.change_password": SIGNED_IN,
     "home.index": SIGNED_IN,
     "observations.new": LOGGERS,
     "observations.create": LOGGERS,

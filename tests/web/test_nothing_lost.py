@@ -152,3 +152,19 @@ def test_two_staff_logging_about_the_same_child_at_the_same_moment_both_succeed(
     db.session.remove()
     descriptions = db.session.scalars(select(Observation).where(Observation.child_id == child.id)).all()
     assert len(descriptions) == 2
+
+
+def test_a_signed_out_or_revoked_cookie_cannot_plant_words_in_someones_form(client):
+    from chronology.services import accounts
+
+    school = make_school()
+    teacher = make_user(school, "staff")
+    child = make_child(school)
+    login(client, teacher.email)
+    token, key = _page_and_key(client)
+    stolen = client.get_cookie("session", domain="chronology.test").value
+    accounts.change_password(db.session.get(type(teacher), teacher.id), "a different long passphrase", by=None)
+    client.set_cookie("session", stolen, domain="chronology.test")
+    response = client.post("/observations/new", data=_form(child.id, token, key, description="PLANTED BY SOMEONE"))
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert db.session.scalar(select(func.count(SavedDraft.id))) == 0

@@ -13,6 +13,10 @@ from chronology.models import AuditEvent, RecoveryCode, User
 from tests.factories import PASSWORD, csrf_from, give_second_factor, login, make_school, make_user
 
 
+def _shown_secret(page: str) -> str:
+    return re.search(r'<code class="secret">([A-Z2-7]+)</code>', page).group(1)
+
+
 def _password_step(client, email, password=PASSWORD):
     page = client.get("/login").get_data(as_text=True)
     return client.post("/login", data={"email": email, "password": password, "csrf_token": csrf_from(page)})
@@ -25,8 +29,8 @@ def test_first_sign_in_of_a_dsl_enrols_an_authenticator_and_shows_ten_recovery_c
     assert client.get("/dsl/queue").status_code == 302  # the password alone opens nothing
     page = client.get("/login/enrol").get_data(as_text=True)
     assert "<svg" in page and "QR code" in page
-    secret = db.session.get(User, dsl.id).totp_secret
-    assert secret in page
+    secret = _shown_secret(page)
+    assert db.session.get(User, dsl.id).totp_secret is None  # stored only once a code proves it
     wrong = client.post("/login/enrol", data={"code": "000000", "csrf_token": csrf_from(page)})
     assert wrong.status_code == 400 and "That code is not right" in wrong.get_data(as_text=True)
     done = client.post("/login/enrol", data={"code": pyotp.TOTP(secret).now(), "csrf_token": csrf_from(page)})
@@ -79,7 +83,7 @@ def test_a_recovery_code_works_once(client):
     dsl = make_user(make_school(), "dsl", enrolled=False)
     _password_step(client, dsl.email)
     page = client.get("/login/enrol").get_data(as_text=True)
-    secret = db.session.get(User, dsl.id).totp_secret
+    secret = _shown_secret(page)
     done = client.post("/login/enrol", data={"code": pyotp.TOTP(secret).now(), "csrf_token": csrf_from(page)})
     recovery = done.get_data(as_text=True).split("<li><code>")[1].split("</code>")[0]
     for expected in (302, 400):
@@ -128,3 +132,42 @@ def test_an_export_asks_for_the_second_factor_again_after_ten_minutes(client):
     confirmed = give_second_factor(client, dsl.email, url=stale.headers["Location"])
     assert confirmed.headers["Location"].endswith(f"/children/{child.id}/export")
     assert client.get(f"/children/{child.id}/export").status_code == 200
+
+
+def test_an_unfinished_enrolment_leaves_nothing_for_whoever_saw_it(client, app):
+    dsl = make_user(make_school(), "dsl", enrolled=False)
+    _password_step(client, dsl.email)
+    onlooker_secret = _shown_secret(client.get("/login/enrol").get_data(as_text=True))
+    other = app.test_client()
+    _password_step(other, dsl.email)
+    page = other.get("/login/enrol").get_data(as_text=True)
+    real_secret = _shown_secret(page)
+    assert real_secret != onlooker_secret
+    other.post("/login/enrol", data={"code": pyotp.TOTP(real_secret).now(), "csrf_token": csrf_from(page)})
+    assert db.session.get(User, dsl.id).totp_secret == real_secret
+
+
+def test_wrong_codes_lock_the_account_like_wrong_passwords(client, app, monkeypatch):
+    from chronology.extensions import limiter
+
+    monkeypatch.setattr(limiter, "enabled", False)
+    dsl = make_user(make_school(), "dsl")
+    _password_step(client, dsl.email)
+    page = client.get("/login/two-factor").get_data(as_text=True)
+    for _ in range(5):
+        client.post("/login/two-factor", data={"code": "000000", "csrf_token": csrf_from(page)})
+    right = client.post("/login/two-factor", data={"code": pyotp.TOTP(db.session.get(User, dsl.id).totp_secret).now(),
+                                                   "csrf_token": csrf_from(page)})
+    assert right.status_code == 400 and "Too many wrong codes" in right.get_data(as_text=True)
+    assert client.get("/dsl/queue").status_code == 302
+
+
+def test_a_role_that_needs_a_second_factor_never_rides_on_a_password_only_session(client):
+    from chronology.services import accounts
+
+    school = make_school()
+    teacher = make_user(school, "staff")
+    login(client, teacher.email)
+    assert client.get("/observations/new").status_code == 200
+    accounts.create_user(school, teacher.email, teacher.name, ["dsl"], "")
+    assert client.get("/dsl/queue").status_code == 302  # signed out: must sign in with a second factor

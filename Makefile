@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test system-deps clean
+.PHONY: run test bench system-deps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,5 +27,11 @@ test: system-deps $(STAMP)
 	$(BIN)/bandit --quiet --recursive chronology --severity-level high
 	$(BIN)/python -m pytest
 
+## bench: the benchmark suite (bench/README.md); SIZE=smoke (default, a few minutes), school or full
+SIZE ?= smoke
+bench: $(STAMP)
+	@command -v wrk >/dev/null || apt-get install -y -qq wrk || echo "wrk is missing: figure 1 will be skipped"
+	$(BIN)/python bench/run.py --size $(SIZE)
+
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache tests/e2e/node_modules test-artifacts

@@ -240,8 +240,14 @@ def _stored_for(child_ids: Iterable[int]) -> dict[int, dict[str, Prompt]]:
     return found
 
 
+# A change waiting for its audit event: (prompt row, child, rule, outcome).
+_Change = tuple[Prompt, Child, str, Outcome]
+
+
 def _reconcile(child: Child, records: ChildRecords, stored: dict[str, Prompt], rules: SchoolRules,
-               as_of: date) -> Summary:
+               as_of: date, changed: list[_Change]) -> Summary:
+    """Bring one child's stored prompts up to date; each change is added to `changed`, whose audit
+    events `_audit_changes` writes after one flush (not one flush per change: an N+1 of writes)."""
     summary = Summary(children=1)
     fired = {p.rule: p for p in evaluate(records, as_of, rules.settings, rules.disabled)}
     for rule_id in RULE_IDS:
@@ -263,12 +269,21 @@ def _reconcile(child: Child, records: ChildRecords, stored: dict[str, Prompt], r
             continue
         setattr(summary, outcome.change, getattr(summary, outcome.change) + 1)
         summary.changes.append((child.id, rule_id, outcome.change))
-        db.session.flush()
+        changed.append((row, child, rule_id, outcome))
+    return summary
+
+
+def _audit_changes(changed: list[_Change], as_of: date) -> None:
+    """One flush gives every new prompt its id; then one audit event per change, in order."""
+    if not changed:
+        return
+    db.session.flush()
+    for row, child, rule_id, outcome in changed:
         audit.record(AUDIT_ACTIONS[outcome.change], user_id=None, school_id=child.school_id,
                      object_type="prompt", object_id=row.id, child_id=child.id,
                      detail={"rule": rule_id, "as_of": as_of.isoformat(),
                              "evidence": list(outcome.evidence)})
-    return summary
+    changed.clear()
 
 
 def reevaluate_child(child: Child, as_of: date) -> Summary:
@@ -278,7 +293,9 @@ def reevaluate_child(child: Child, as_of: date) -> Summary:
     """
     records = records_for([child])[child.id]
     stored = _stored_for([child.id]).get(child.id, {})
-    summary = _reconcile(child, records, stored, school_rules(child.school_id), as_of)
+    changed: list[_Change] = []
+    summary = _reconcile(child, records, stored, school_rules(child.school_id), as_of, changed)
+    _audit_changes(changed, as_of)
     db.session.flush()
     return summary
 
@@ -319,8 +336,10 @@ def reevaluate_school(school: School, as_of: date) -> Summary:
         chunk = children[start:start + CHUNK]
         records = records_for(chunk)
         stored = _stored_for(c.id for c in chunk)
+        changed: list[_Change] = []
         for child in chunk:
-            summary.add(_reconcile(child, records[child.id], stored.get(child.id, {}), rules, as_of))
+            summary.add(_reconcile(child, records[child.id], stored.get(child.id, {}), rules, as_of, changed))
+        _audit_changes(changed, as_of)
         db.session.flush()
     audit.record("prompts.evaluate", user_id=None, school_id=school.id, object_type="school",
                  object_id=school.id,

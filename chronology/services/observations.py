@@ -14,6 +14,7 @@ from ..domain.observation_rules import ObservationDraft, problems
 from ..extensions import db
 from ..models import Child, Membership, Observation, ObservationVersion, Review, School, User
 from . import ServiceError, audit, prompts
+from .paging import Page, paginate
 
 
 class InvalidObservation(ServiceError):
@@ -163,7 +164,7 @@ def written_by(user: User, school: School) -> list[Observation]:
     return list(db.session.scalars(stmt))
 
 
-def unreviewed(school: School) -> list[Observation]:
+def unreviewed(school: School, *, page: int = 1) -> Page[Observation]:
     """The DSL's queue: urgent first, then oldest first, so nothing waits unseen.
 
     History moved from paper or another system was dealt with there, so it does not queue here.
@@ -176,7 +177,7 @@ def unreviewed(school: School) -> list[Observation]:
                  selectinload(Observation.created_by))
         .order_by(Observation.urgent.desc(), Observation.created_at, Observation.id)
     )
-    return list(db.session.scalars(stmt))
+    return paginate(stmt, page)
 
 
 def dsl_emails(school: School) -> list[str]:

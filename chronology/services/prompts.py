@@ -58,6 +58,7 @@ from ..models import (
 from ..models.prompt import ANSWERED_STATUSES, OPEN_STATUSES, join_refs
 from ..models.types import utcnow
 from . import ServiceError, audit
+from .paging import Page, paginate
 
 CHUNK = 500  # children loaded at a time by a whole-school evaluation
 
@@ -405,13 +406,13 @@ def _open_query(school_id: int):  # noqa: ANN202
     return stmt
 
 
-def open_prompts(school: School, rule: str | None = None) -> list[Prompt]:
-    """The school's open prompts, newest first, optionally for one rule only."""
+def open_prompts(school: School, rule: str | None = None, *, page: int = 1) -> Page[Prompt]:
+    """One page of the school's open prompts, newest first, optionally for one rule only."""
     stmt = _open_query(school.id).options(selectinload(Prompt.child))
     if rule:
         stmt = stmt.where(Prompt.rule == rule)
     stmt = stmt.order_by(Prompt.raised_on.desc(), Prompt.updated_at.desc(), Prompt.id.desc())
-    return list(db.session.scalars(stmt))
+    return paginate(stmt, page)
 
 
 def open_prompts_for_child(child: Child) -> list[Prompt]:

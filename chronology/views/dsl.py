@@ -10,6 +10,7 @@ from ..domain.dates import DateProblem, parse_date
 from ..domain.vocabulary import REFERRAL_DECISIONS, REVIEW_DECISIONS
 from ..extensions import db
 from ..models import Review
+from ..services.paging import page_number
 from ..security import current_roles, current_school, roles_required
 from ..services import casework, clock, observations as observation_service
 
@@ -19,7 +20,8 @@ bp = Blueprint("dsl", __name__, url_prefix="/dsl")
 @bp.get("/queue")
 @roles_required("dsl")
 def queue():
-    return render_template("dsl/queue.html", observations=observation_service.unreviewed(current_school()))
+    page = observation_service.unreviewed(current_school(), page=page_number(request.args.get("page")))
+    return render_template("dsl/queue.html", observations=page.items, page=page)
 
 
 def _render_review(observation, values, errors, status=200):

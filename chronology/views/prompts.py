@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from ..domain.prompts import RULE_IDS, RULE_NAMES
 from ..models import Child, Prompt
+from ..services.paging import page_number
 from ..security import current_school, has_role, roles_required
 from ..services import prompts as service
 
@@ -59,9 +60,9 @@ def evidence_label(ref: str) -> str:
 def dashboard():
     rule = request.args.get("rule", "")
     chosen = rule if rule in RULE_IDS else ""
-    prompts = service.open_prompts(current_school(), chosen or None)
-    return render_template("prompts/dashboard.html", prompts=prompts, rule=chosen, rule_ids=RULE_IDS,
-                           rule_names=RULE_NAMES)
+    page = service.open_prompts(current_school(), chosen or None, page=page_number(request.args.get("page")))
+    return render_template("prompts/dashboard.html", prompts=page.items, page=page, rule=chosen,
+                           rule_ids=RULE_IDS, rule_names=RULE_NAMES)
 
 
 def _render_prompt(prompt: Prompt, values: dict[str, str] | None = None,

@@ -241,4 +241,4 @@ def test_imported_history_raises_prompts_at_once_and_does_not_flood_the_review_q
     assert result.exit_code == 0, result.output
     rules = set(db.session.scalars(select(Prompt.rule).where(Prompt.child_id == zoe.id)))
     assert {"E1", "E4"} <= rules
-    assert unreviewed(school) == []
+    assert unreviewed(school).items == []

@@ -216,3 +216,17 @@ def test_reading_a_single_concern_is_audited_too(client):
     assert client.get(f"/dsl/observations/{observation.id}/review").status_code == 200
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "observation.view")).one()
     assert (event.user_id, event.child_id, event.object_id) == (dsl.id, child.id, observation.id)
+
+
+def test_a_long_queue_comes_a_page_at_a_time_oldest_first(client):
+    school, teacher, dsl, child = _setup()
+    made = [_observe(school, child, teacher, days_ago=1, description=f"Concern number {n:02d}, described fully.")
+            for n in range(53)]
+    login(client, dsl.email)
+    first = client.get("/dsl/queue").get_data(as_text=True)
+    assert "53 waiting" in first and "Showing 1 to 50 of 53" in first
+    assert f"/dsl/observations/{made[0].id}/review" in first
+    assert f"/dsl/observations/{made[52].id}/review" not in first
+    second = client.get("/dsl/queue?page=2").get_data(as_text=True)
+    assert f"/dsl/observations/{made[52].id}/review" in second and "Showing 51 to 53 of 53" in second
+    assert client.get("/dsl/queue?page=nonsense").status_code == 200

@@ -171,3 +171,13 @@ def test_a_role_that_needs_a_second_factor_never_rides_on_a_password_only_sessio
     assert client.get("/observations/new").status_code == 200
     accounts.create_user(school, teacher.email, teacher.name, ["dsl"], "")
     assert client.get("/dsl/queue").status_code == 302  # signed out: must sign in with a second factor
+
+
+def test_a_new_password_never_skips_the_second_factor(client):
+    from chronology.services import accounts
+
+    dsl = make_user(make_school(), "dsl")
+    accounts.change_password(db.session.get(User, dsl.id), "a freshly chosen passphrase", by=None)
+    response = _password_step(client, dsl.email, "a freshly chosen passphrase")
+    assert response.headers["Location"].endswith("/login/two-factor")
+    assert client.get("/dsl/queue").status_code == 302

@@ -200,6 +200,24 @@ def chronology_for(child: Child, viewer: User, wanted: ChronologyFilter) -> Chro
                                     "categories": sorted(wanted.categories),
                                     "significant_only": wanted.significant_only}})
     db.session.commit()
+    records = load_child_records(child)
+    entries = entries_from(records, with_reviews=True)
+    shown = assemble(entries, wanted)
+    return ChronologyView(child=child, entries=shown, summary=category_counts(shown), total=len(entries))
+
+
+@dataclass(frozen=True)
+class ChildRecords:
+    """Everything written about one child, loaded together."""
+
+    observations: list[Observation]
+    reviews: list[Review]
+    referrals: list[Referral]
+    life_events: list[LifeEvent]
+
+
+def load_child_records(child: Child) -> ChildRecords:
+    """Four queries whatever the number of records (the page and the PDF both stand on this)."""
     observations = list(db.session.scalars(
         select(Observation).where(Observation.child_id == child.id)
         .options(selectinload(Observation.versions).selectinload(ObservationVersion.recorded_by),
@@ -207,35 +225,42 @@ def chronology_for(child: Child, viewer: User, wanted: ChronologyFilter) -> Chro
     ))
     reviews = list(db.session.scalars(
         select(Review).where(Review.child_id == child.id).options(selectinload(Review.created_by))
+        .order_by(Review.decided_on, Review.id)
     ))
     referrals = list(db.session.scalars(
         select(Referral).where(Referral.child_id == child.id).options(selectinload(Referral.created_by))
+        .order_by(Referral.referred_on, Referral.id)
     ))
     life_events = list(db.session.scalars(
         select(LifeEvent).where(LifeEvent.child_id == child.id).options(selectinload(LifeEvent.created_by))
     ))
-    categories_of = {o.id: frozenset(o.current.categories) for o in observations}
+    return ChildRecords(observations, reviews, referrals, life_events)
+
+
+def entries_from(records: ChildRecords, *, with_reviews: bool) -> list[Entry]:
+    """Chronology entries; a review or referral carries the categories of the concern it answers."""
+    categories_of = {o.id: frozenset(o.current.categories) for o in records.observations}
     entries = [
         Entry("observation", o.current.occurred_on, o.current.occurred_time, o.first.recorded_at,
               categories_of[o.id], o.significant, o)
-        for o in observations
+        for o in records.observations
     ]
-    entries += [
-        Entry("review", r.decided_on, None, r.created_at, categories_of.get(r.observation_id, frozenset()),
-              False, r)
-        for r in reviews
-    ]
+    if with_reviews:
+        entries += [
+            Entry("review", r.decided_on, None, r.created_at, categories_of.get(r.observation_id, frozenset()),
+                  False, r)
+            for r in records.reviews
+        ]
     entries += [
         Entry("referral", r.referred_on, None, r.created_at,
               categories_of.get(r.observation_id or -1, frozenset()), r.significant, r)
-        for r in referrals
+        for r in records.referrals
     ]
     entries += [
         Entry("life-event", e.occurred_on, None, e.created_at, frozenset(), e.significant, e)
-        for e in life_events
+        for e in records.life_events
     ]
-    shown = assemble(entries, wanted)
-    return ChronologyView(child=child, entries=shown, summary=category_counts(shown), total=len(entries))
+    return entries
 
 
 def children_of(school: School) -> list[Child]:

@@ -24,11 +24,12 @@ from ..domain.language import TermUse, first_uses
 from ..domain.vocabulary import STRENGTH_CATEGORY
 from ..extensions import db
 from ..models import (
-    Child, LifeEvent, Membership, Observation, ObservationVersion, Prompt, Referral, Review, School, User,
+    Child, Membership, Observation, Prompt, Referral, Review, School, User,
 )
 from ..models.prompt import split_refs
 from ..models.types import utcnow
 from . import ServiceError, audit
+from .casework import entries_from, load_child_records
 from .timeline import timeline_svg
 
 KINDS: dict[str, str] = {
@@ -220,22 +221,8 @@ def _role_label(roles: frozenset[str]) -> str:
 def load_content(child: Child, by: User, options: ExportOptions, *, export_id: str,
                  produced_at: datetime) -> ExportContent:
     school = db.session.get(School, child.school_id)
-    observations = list(db.session.scalars(
-        select(Observation).where(Observation.child_id == child.id)
-        .options(selectinload(Observation.versions).selectinload(ObservationVersion.recorded_by),
-                 selectinload(Observation.created_by))
-    ))
-    reviews = list(db.session.scalars(
-        select(Review).where(Review.child_id == child.id).options(selectinload(Review.created_by))
-        .order_by(Review.decided_on, Review.id)
-    ))
-    referrals = list(db.session.scalars(
-        select(Referral).where(Referral.child_id == child.id).options(selectinload(Referral.created_by))
-        .order_by(Referral.referred_on, Referral.id)
-    ))
-    life_events = list(db.session.scalars(
-        select(LifeEvent).where(LifeEvent.child_id == child.id).options(selectinload(LifeEvent.created_by))
-    ))
+    records = load_child_records(child)
+    reviews, referrals = records.reviews, records.referrals
     prompts = list(db.session.scalars(
         select(Prompt).where(Prompt.child_id == child.id)
         .options(selectinload(Prompt.acknowledged_by), selectinload(Prompt.actioned_by),
@@ -243,22 +230,8 @@ def load_content(child: Child, by: User, options: ExportOptions, *, export_id: s
                  selectinload(Prompt.referral))
         .order_by(Prompt.raised_on, Prompt.id)
     ))
-    categories_of = {o.id: frozenset(o.current.categories) for o in observations}
     # Reviews are the DSL's answer to an observation: they sit in its "outcome" column.
-    entries = [
-        Entry("observation", o.current.occurred_on, o.current.occurred_time, o.first.recorded_at,
-              categories_of[o.id], o.significant, o)
-        for o in observations
-    ]
-    entries += [
-        Entry("referral", r.referred_on, None, r.created_at,
-              categories_of.get(r.observation_id or -1, frozenset()), r.significant, r)
-        for r in referrals
-    ]
-    entries += [
-        Entry("life-event", e.occurred_on, None, e.created_at, frozenset(), e.significant, e)
-        for e in life_events
-    ]
+    entries = entries_from(records, with_reviews=False)
     everything = assemble(entries, ChronologyFilter())
     shown = assemble(entries, ChronologyFilter(significant_only=options.kind == "multi-agency"))
     # The summary counts every concern, so a multi-agency reader still sees the whole pattern.

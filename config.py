@@ -21,6 +21,8 @@ class Config:
     MAIL_PORT = 25
     MAIL_SENDER = "chronology@localhost"
     MAIL_TIMEOUT = 10
+    # How many reverse proxies stand in front of the app; their X-Forwarded-For is trusted, no one else's.
+    TRUSTED_PROXIES = 0
     SESSION_IDLE_MINUTES = 20
     SESSION_ABSOLUTE_HOURS = 10  # a school day, so a session never outlives the person at the desk
     LOGIN_LOCK_AFTER = 5
@@ -44,6 +46,8 @@ class Config:
                 values[key] = env[key]
         if env.get("MAIL_PORT"):
             values["MAIL_PORT"] = int(env["MAIL_PORT"])
+        if env.get("TRUSTED_PROXIES"):
+            values["TRUSTED_PROXIES"] = int(env["TRUSTED_PROXIES"])
         if env.get("RATELIMIT_STORAGE_URI"):
             values["RATELIMIT_STORAGE_URI"] = env["RATELIMIT_STORAGE_URI"]
         return values

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import CONFIGS, Config, check_production
 
@@ -33,6 +34,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if env_name == "production":
         check_production(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    if app.config["TRUSTED_PROXIES"]:
+        # Behind a proxy every request would seem to come from it: rate limits and the audit log
+        # need the real address, taken only from the proxies the school says it runs.
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
     register_extensions(app)
     register_blueprints(app)

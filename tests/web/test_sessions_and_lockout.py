@@ -151,3 +151,20 @@ def test_unknown_email_costs_the_same_password_check_as_a_wrong_password(client,
     login(client, teacher.email, "some long password")
     assert len(unknown) == len(calls) == 1
     assert unknown[0] == calls[0] == "$argon2id"
+
+
+def test_behind_a_trusted_proxy_the_real_address_is_audited_and_limited(database_url, mailbox):
+    from chronology.models import AuditEvent
+
+    app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "t" * 40,
+                      "TRUSTED_PROXIES": 1, "SERVER_NAME": "chronology.test"})
+    with app.app_context():
+        client = app.test_client()
+        page = client.get("/login").get_data(as_text=True)
+        client.post("/login", data={"email": "nobody@school.example.org", "password": "x" * 12,
+                                    "csrf_token": csrf_from(page)},
+                    headers={"X-Forwarded-For": "198.51.100.23"})
+        failed = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "login-failed")).one()
+        assert failed.ip_address == "198.51.100.23"
+        db.session.remove()
+        db.engine.dispose()

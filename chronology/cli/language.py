@@ -7,15 +7,7 @@ import sys
 
 import click
 
-from ..domain.language import check, findings_as_dicts
-
-LABELS = {
-    "vague": "Vague phrase",
-    "jargon": "Jargon",
-    "opinion": "Opinion written as fact",
-    "too-short": "Too short to picture",
-    "no-child-voice": "No words of the child quoted",
-}
+from ..domain.language import KIND_LABELS, check, findings_as_dicts
 
 
 @click.command("check-language")
@@ -35,7 +27,7 @@ def check_language_command(as_json: bool) -> None:
         click.echo("No advice: the text reads clearly.")
         return
     for f in findings:
-        click.echo(f"{LABELS.get(f.kind, f.kind)} (characters {f.start}-{f.end}): \u201c{f.text}\u201d")
+        click.echo(f"{KIND_LABELS.get(f.kind, f.kind)} (characters {f.start}-{f.end}): \u201c{f.text}\u201d")
         click.echo(f"  {f.suggestion}")
 
 

@@ -13,6 +13,14 @@ from typing import Any, Literal, NoReturn, cast
 
 Kind = Literal["vague", "jargon", "opinion", "too-short", "no-child-voice"]
 KINDS: tuple[Kind, ...] = ("vague", "jargon", "opinion", "too-short", "no-child-voice")
+# Each kind in plain words, for the form and the command line; static/language-advice.js holds the same.
+KIND_LABELS: dict[str, str] = {
+    "vague": "Vague phrase",
+    "jargon": "Jargon",
+    "opinion": "Opinion written as fact",
+    "too-short": "Too short to picture",
+    "no-child-voice": "No words of the child quoted",
+}
 PHRASE_KINDS: frozenset[str] = frozenset({"vague", "opinion"})
 
 # Combining accents count as part of a word, so a decomposed "Zoë" (e + U+0308)

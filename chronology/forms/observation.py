@@ -81,5 +81,4 @@ class ObservationForm:
 
 def restorable_values(data: MultiDict) -> dict[str, object]:
     """Everything typed into the form, ready to keep as a draft (the CSRF token is not worth keeping)."""
-    form = ObservationForm.read(data)
-    return {k: v for k, v in form.values.items()}
+    return dict(ObservationForm.read(data).values)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from sqlalchemy import select
 
 from ..domain.vocabulary import ROLES
@@ -156,10 +159,6 @@ def complete_second_factor_login(user: User, method: str) -> None:
 
 def count_failure(user: User, now) -> None:
     """After repeated failures the account waits, twice as long each time, up to an hour."""
-    from datetime import timedelta
-
-    from flask import current_app
-
     user.failed_logins = (user.failed_logins or 0) + 1
     over = user.failed_logins - current_app.config["LOGIN_LOCK_AFTER"]
     if over >= 0:

@@ -13,6 +13,7 @@ from ..extensions import db
 from ..models import RecoveryCode, User
 from ..models.types import utcnow
 from . import ServiceError, audit
+from .accounts import count_failure
 from .passwords import hash_password, verify_password
 
 ISSUER = "Chronology"
@@ -91,8 +92,6 @@ def verify(user: User, code: str) -> str | None:
                 db.session.commit()
                 return "recovery-code"
     # Wrong codes count towards the same lockout as wrong passwords.
-    from .accounts import count_failure
-
     count_failure(user, utcnow())
     audit.record("second-factor-failed", user_id=user.id, school_id=None)
     db.session.commit()

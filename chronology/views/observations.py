@@ -10,7 +10,7 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..domain.language import check as check_language_of, findings_as_dicts
+from ..domain.language import KIND_LABELS, check as check_language_of, findings_as_dicts
 from ..domain.observation_rules import MAX_TEXT
 from ..domain.vocabulary import CHILD_CATEGORIES, FAMILY_CATEGORIES, SOURCES, STRENGTH_CATEGORY
 from ..extensions import db
@@ -22,15 +22,6 @@ from ..services import clock, drafts, observations as service
 bp = Blueprint("observations", __name__, url_prefix="/observations")
 
 LOGGERS = ("staff", "dsl")
-
-# The kinds of language advice in plain words; static/language-advice.js holds the same labels.
-ADVICE_LABELS = {
-    "vague": "Vague phrase",
-    "jargon": "Jargon",
-    "opinion": "Opinion written as fact",
-    "too-short": "Too short to picture",
-    "no-child-voice": "No words of the child quoted",
-}
 
 
 def _advice(description: object, child_voice: object) -> list[dict[str, str | int]]:
@@ -46,7 +37,7 @@ def _render_form(form: ObservationForm, *, child: Child | None, matches: list[Ch
         "observations/new.html", form=form, values=form.values, errors=form.errors, child=child,
         matches=matches, child_categories=CHILD_CATEGORIES, family_categories=FAMILY_CATEGORIES,
         strength=STRENGTH_CATEGORY, sources=SOURCES,
-        advice=_advice(form.values.get("description"), form.values.get("child_voice")), advice_labels=ADVICE_LABELS,
+        advice=_advice(form.values.get("description"), form.values.get("child_voice")), advice_labels=KIND_LABELS,
     ), status
 
 
@@ -160,7 +151,7 @@ def submitted(observation_id: int):
     observation = service.visible_observation(current_user, current_school(), observation_id, current_roles())
     advice = _advice(observation.current.description, observation.current.child_voice)
     return render_template("observations/submitted.html", observation=observation, advice=advice,
-                           advice_labels=ADVICE_LABELS)
+                           advice_labels=KIND_LABELS)
 
 
 @bp.post("/language")

@@ -228,14 +228,15 @@ def trust(*, seed: int = 1, schools: int = 1, children: int = 2000, observations
                     author = rng.choice(staff_ids)
                     cats = rng.sample(COMMON, rng.choice((1, 1, 1, 2, 3)))
                     recent = (anchor - day).days <= 7
-                    w.add("observations", {
+                    head = {
                         "id": obs_id, "school_id": school_id, "child_id": child_id, "created_by_id": author,
                         "created_at": at, "urgent": rng.random() < 0.03, "origin": "logged",
-                        "submission_key": None, "significant": rng.random() < 0.1,
-                    })
+                        "submission_key": None, "significant": rng.random() < 0.1, "reviewed_at": None,
+                    }
+                    rows = []
                     versions = 2 if rng.random() < 0.05 else 1
                     for number in range(1, versions + 1):
-                        w.add("observation_versions", {
+                        rows.append(("observation_versions", {
                             "id": ids["observation_versions"], "observation_id": obs_id, "number": number,
                             "occurred_on": day, "occurred_time": None, "occurred_approx": False, "location": "",
                             "categories": ";".join(cats), "source": rng.choice(SOURCE_SLUGS),
@@ -243,20 +244,26 @@ def trust(*, seed: int = 1, schools: int = 1, children: int = 2000, observations
                             "child_voice": rng.choice(VOICES), "action_taken": rng.choice(ACTIONS),
                             "recorded_at": at + timedelta(hours=number - 1), "recorded_by_id": author,
                             "reason": "" if number == 1 else "Corrected the date.",
-                        })
+                        }))
                         ids["observation_versions"] += 1
                         counts.versions += 1
                     counts.observations += 1
                     # The DSL keeps up: all but about half of the last week's concerns are reviewed.
                     if not recent or rng.random() < 0.5:
-                        w.add("reviews", {
+                        reviewed_at = at + timedelta(hours=2)
+                        head["reviewed_at"] = reviewed_at  # as casework.record_review marks the first review
+                        rows.append(("reviews", {
                             "id": ids["reviews"], "school_id": school_id, "child_id": child_id,
                             "observation_id": obs_id, "decision": rng.choice(DECISIONS),
                             "reason": "Seen; keep an eye at breakfast club.", "decided_on": day,
-                            "created_at": at + timedelta(hours=2), "created_by_id": dsl_id,
-                        })
+                            "created_at": reviewed_at, "created_by_id": dsl_id,
+                        }))
                         ids["reviews"] += 1
                         counts.reviews += 1
+                    # The head is added once its review is known; the random draws keep their order.
+                    w.add("observations", head)
+                    for table, row in rows:
+                        w.add(table, row)
                     if rng.random() < 0.01:
                         w.add("referrals", {
                             "id": ids["referrals"], "school_id": school_id, "child_id": child_id,
@@ -317,13 +324,16 @@ def child_with_entries(school_id: int, entries: int, *, seed: int = 2, anchor: d
         n_obs = max(1, entries // 2)  # half concerns; the rest mostly their reviews, as a DSL keeps up
         rest = entries - n_obs
         obs_ids = []
+        # Which concerns the reviews below answer (i % n_obs), so each head carries its review time.
+        reviewed = {i % n_obs for i in range(rest) if i % 20 < 18}
         for i in range(n_obs):
             day = anchor - timedelta(days=rng.randrange(730))
             at = _at(day, rng)
             author = rng.choice(staff_ids)
             w.add("observations", {"id": ids["observations"], "school_id": school_id, "child_id": child_id,
                                    "created_by_id": author, "created_at": at, "urgent": False, "origin": "logged",
-                                   "submission_key": None, "significant": i % 7 == 0})
+                                   "submission_key": None, "significant": i % 7 == 0,
+                                   "reviewed_at": at + timedelta(hours=2) if i in reviewed else None})
             w.add("observation_versions", {
                 "id": ids["observation_versions"], "observation_id": ids["observations"], "number": 1,
                 "occurred_on": day, "occurred_time": None, "occurred_approx": False, "location": "",

@@ -34,9 +34,15 @@ def _generate(path, seed: int, instance_dir) -> tuple[dict, dict[str, str], list
         entries = sum(db.session.execute(text(f"SELECT COUNT(*) FROM {t} WHERE child_id = :c"), {"c": child}).scalar_one()
                       for t in ("observations", "reviews", "referrals", "life_events"))
         table_counts = generate.table_counts()
+        # Each concern carries its first review's time, as casework.record_review would have set it.
+        marker_disagrees = db.session.execute(text(
+            "SELECT COUNT(*) FROM observations o WHERE (o.reviewed_at IS NULL) <> "
+            "(NOT EXISTS (SELECT 1 FROM reviews r WHERE r.observation_id = o.id)) "
+            "OR o.reviewed_at <> (SELECT MIN(r.created_at) FROM reviews r WHERE r.observation_id = o.id)")).scalar_one()
         db.session.remove()
         db.engine.dispose()
-    return {"asked": counts.as_dict(), "stored": table_counts, "entries": entries}, digests, upns
+    return ({"asked": counts.as_dict(), "stored": table_counts, "entries": entries,
+             "marker_disagrees": marker_disagrees}, digests, upns)
 
 
 def test_generator_counts_and_determinism(tmp_path, instance_dir):
@@ -49,6 +55,7 @@ def test_generator_counts_and_determinism(tmp_path, instance_dir):
     assert first["stored"]["reviews"] == first["asked"]["reviews"] + 18
     assert first["entries"] == 40
     assert 0 < first["asked"]["reviews"] <= 400
+    assert first["marker_disagrees"] == 0
     assert all(upn_problem(u) is None for u in upns) and len(set(upns)) == len(upns)
 
     again, same_digests, _ = _generate(tmp_path / "b.sqlite", 7, instance_dir)

@@ -30,3 +30,51 @@ def test_upgrade_from_an_empty_sqlite_file(tmp_path):
         upgrade()
         assert "observation_versions" in db.inspect(db.engine).get_table_names()
         db.engine.dispose()
+
+
+def test_the_reviewed_marker_is_backfilled_from_the_earliest_review(app):
+    """0008 on a database with history: each reviewed concern takes its first review's time; the rest queue."""
+    from datetime import date, datetime, timezone
+
+    from flask_migrate import downgrade
+    from sqlalchemy import bindparam, select, text
+
+    from chronology.domain.observation_rules import ObservationDraft
+    from chronology.models import Observation, School
+    from chronology.models.types import UTCDateTime
+    from chronology.services import casework, observations
+    from tests.factories import make_child, make_school, make_user
+
+    school = make_school()
+    teacher, dsl, child = make_user(school, "staff"), make_user(school, "dsl"), make_child(school)
+    draft = ObservationDraft(occurred_on=date(2026, 3, 2), occurred_time=None, occurred_approx=False,
+                             location="Classroom", categories=("hunger",), source="staff", first_hand=True,
+                             description="Came in hungry and asked for toast twice.", child_voice="",
+                             action_taken="Told the DSL.")
+    twice, never, once = (observations.record_observation(school, child, teacher, draft, today=date(2026, 3, 3))
+                          for _ in range(3))
+    twice_id, never_id, once_id = twice.id, never.id, once.id
+    school_id, child_id, dsl_id = school.id, child.id, dsl.id
+    casework.record_review(once, dsl, "monitor", "Seen.", date(2026, 3, 3), today=date(2026, 3, 3))
+    once_reviewed = db.session.get(Observation, once_id).reviewed_at
+    db.session.remove()
+
+    early, late = (datetime(2026, 3, 3, 9, 0, tzinfo=timezone.utc), datetime(2026, 3, 5, 16, 45, tzinfo=timezone.utc))
+    downgrade(revision="0007")
+    try:
+        insert = text(
+            "INSERT INTO reviews (school_id, child_id, observation_id, decision, reason, decided_on, created_at, "
+            "created_by_id) VALUES (:s, :c, :o, 'monitor', 'Seen.', :d, :at, :u)"
+        ).bindparams(bindparam("at", type_=UTCDateTime()))
+        with db.engine.begin() as connection:
+            assert "reviewed_at" not in {c["name"] for c in db.inspect(connection).get_columns("observations")}
+            for at in (late, early):  # the later one first: the earliest counts, not the first inserted
+                connection.execute(insert, {"s": school_id, "c": child_id, "o": twice_id, "d": date(2026, 3, 3),
+                                            "at": at, "u": dsl_id})
+    finally:
+        db.session.remove()
+        upgrade()
+    marked = dict(db.session.execute(select(Observation.id, Observation.reviewed_at)).all())
+    assert marked == {twice_id: early, never_id: None, once_id: once_reviewed}
+    school = db.session.get(School, school_id)
+    assert [o.id for o in observations.unreviewed(school).items] == [never_id]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 from sqlalchemy import (
-    Boolean, Date, ForeignKey, Index, Integer, String, Text, Time, UniqueConstraint, event,
+    Boolean, Date, ForeignKey, Index, Integer, String, Text, Time, UniqueConstraint, event, inspect, text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -19,12 +19,19 @@ class RecordIsImmutable(Exception):
     """Raised when code tries to change or delete what was written about a child."""
 
 
+# The DSL's queue: logged concerns no review has answered yet. A partial index holds only those
+# few rows, so the queue is read from it rather than by checking every concern for a review.
+QUEUED = "reviewed_at IS NULL AND origin = 'logged'"
+
+
 class Observation(db.Model):
     """The stable identity of one concern; what it says lives in its versions."""
 
     __tablename__ = "observations"
     __table_args__ = (
         Index("ix_observations_school_child", "school_id", "child_id"),
+        Index("ix_observations_queue", "school_id", "urgent", "created_at", "id",
+              sqlite_where=text(QUEUED), postgresql_where=text(QUEUED)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -39,6 +46,9 @@ class Observation(db.Model):
     submission_key: Mapped[str | None] = mapped_column(String(64), unique=True, index=True, nullable=True)
     # The one thing a DSL may change on the head: whether it is a significant event.
     significant: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When the first review of this concern was recorded: set once, in the same transaction as that
+    # review, and never cleared or changed (the database refuses too). NULL means it still queues.
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, active_history=True)
 
     child: Mapped[Child] = relationship()
     created_by: Mapped[User] = relationship()
@@ -99,6 +109,23 @@ def _refuse_version_update(mapper, connection, target) -> None:  # noqa: ANN001
 @event.listens_for(ObservationVersion, "before_delete")
 def _refuse_version_delete(mapper, connection, target) -> None:  # noqa: ANN001
     raise RecordIsImmutable("an observation version is never deleted")
+
+
+# What the database's own guards (migrations 0001 and 0008) protect on the head, refused here first.
+_FIXED_ON_THE_HEAD = ("school_id", "child_id", "created_by_id", "created_at", "urgent", "origin")
+
+
+@event.listens_for(Observation, "before_update")
+def _refuse_observation_change(mapper, connection, target) -> None:  # noqa: ANN001
+    """On the head only the significant mark may change, and the review time may be set once."""
+    state = inspect(target)
+    for name in _FIXED_ON_THE_HEAD:
+        if state.attrs[name].history.has_changes():
+            raise RecordIsImmutable(f"an observation's {name} is never changed")
+    reviewed = state.attrs.reviewed_at.history  # the old value is loaded first (active_history)
+    if reviewed.has_changes() and (any(old is not None for old in reviewed.deleted)
+                                   or not reviewed.added or reviewed.added[0] is None):
+        raise RecordIsImmutable("an observation's review time is set once, never cleared or changed")
 
 
 @event.listens_for(Observation, "before_delete")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from ..domain.chronology import ChronologyFilter, Entry, assemble, category_counts
@@ -54,11 +54,25 @@ def record_review(observation: Observation, by: User, decision: str, reason: str
                     decided_on=decided_on, created_by=by)
     db.session.add(review)
     db.session.flush()
+    _mark_reviewed(observation, review)
     audit.record("review.create", user_id=by.id, school_id=observation.school_id, object_type="review",
                  object_id=review.id, child_id=observation.child_id, detail={"decision": decision})
     db.session.commit()
     prompts.after_record_change(observation.child, today)
     return review
+
+
+def _mark_reviewed(observation: Observation, review: Review) -> None:
+    """The first review takes the concern off the DSL's queue; a later one keeps the first one's time.
+
+    One conditional UPDATE, so two DSLs reviewing the same concern at once both succeed: the
+    second finds the mark already set and changes nothing (the database refuses any change to it).
+    """
+    db.session.execute(
+        update(Observation)
+        .where(Observation.id == observation.id, Observation.reviewed_at.is_(None))
+        .values(reviewed_at=review.created_at)
+    )
 
 
 @dataclass(frozen=True)

@@ -107,15 +107,15 @@ def _lock_chain(connection) -> None:  # noqa: ANN001 (a SQLAlchemy Connection)
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _next_ids(connection, count: int) -> list[int]:  # noqa: ANN001
+def _next_ids(connection, count: int, last_id: int) -> list[int]:  # noqa: ANN001
     if connection.dialect.name == "postgresql":
         rows = connection.execute(
             text("SELECT nextval(pg_get_serial_sequence('audit_events', 'id')) FROM generate_series(1, :n)"),
             {"n": count},
         )
         return sorted(row[0] for row in rows)
-    last = connection.execute(text("SELECT COALESCE(MAX(id), 0) FROM audit_events")).scalar_one()
-    return list(range(last + 1, last + 1 + count))
+    # SQLite: under the write lock, the ids after the last event's (read with its hash).
+    return list(range(last_id + 1, last_id + 1 + count))
 
 
 @event.listens_for(Session, "before_flush")
@@ -127,10 +127,9 @@ def _chain_new_events(session: Session, flush_context, instances) -> None:  # no
     connection = session.connection(bind_arguments={"mapper": inspect(AuditEvent)})
     _lock_chain(connection)
     table = AuditEvent.__table__
-    prev = connection.execute(
-        select(table.c.hash).order_by(table.c.id.desc()).limit(1)
-    ).scalar_one_or_none() or GENESIS
-    for obj, new_id in zip(new, _next_ids(connection, len(new)), strict=True):
+    last = connection.execute(select(table.c.id, table.c.hash).order_by(table.c.id.desc()).limit(1)).first()
+    prev = last.hash if last is not None else GENESIS
+    for obj, new_id in zip(new, _next_ids(connection, len(new), last.id if last is not None else 0), strict=True):
         obj.id = new_id
         obj.at = obj.at or utcnow()
         obj.object_type = obj.object_type or ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import abort
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, literal_column, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -13,7 +13,7 @@ from ..domain.names import query_terms
 from ..domain.observation_rules import ObservationDraft, problems
 from ..extensions import db
 from ..models import Child, Membership, Observation, ObservationVersion, Review, School, User
-from . import ServiceError, audit, prompts
+from . import ServiceError, audit, drafts, prompts
 from .paging import Page, paginate
 
 
@@ -80,8 +80,10 @@ def record_observation(school: School, child: Child, author: User, draft: Observ
     audit.record("observation.create", user_id=author.id, school_id=school.id,
                  object_type="observation", object_id=observation.id, child_id=child.id,
                  detail={"urgent": draft.urgent})
+    drafts.sent(author)
+    # One commit: the concern, its audit event, the prompts it raises and the end of any kept draft.
+    prompts.reevaluate_with_change(child, today)
     db.session.commit()
-    prompts.after_record_change(child, today)
     return observation
 
 
@@ -104,8 +106,8 @@ def amend_observation(observation: Observation, by: User, draft: ObservationDraf
     audit.record("observation.amend", user_id=by.id, school_id=observation.school_id,
                  object_type="observation", object_id=observation.id, child_id=observation.child_id,
                  detail={"version": version.number})
+    prompts.reevaluate_with_change(observation.child, today)
     db.session.commit()
-    prompts.after_record_change(observation.child, today)
     return version
 
 
@@ -167,12 +169,15 @@ def written_by(user: User, school: School) -> list[Observation]:
 def unreviewed(school: School, *, page: int = 1) -> Page[Observation]:
     """The DSL's queue: urgent first, then oldest first, so nothing waits unseen.
 
+    A concern waits until its first review sets `reviewed_at`. The two conditions are written as
+    literals, exactly as the partial index `ix_observations_queue` states them, so both databases
+    read the queue from that small index instead of checking every concern for a review.
     History moved from paper or another system was dealt with there, so it does not queue here.
     """
-    reviewed = exists().where(Review.observation_id == Observation.id)
     stmt = (
         select(Observation)
-        .where(Observation.school_id == school.id, ~reviewed, Observation.origin == "logged")
+        .where(Observation.school_id == school.id, Observation.reviewed_at.is_(None),
+               Observation.origin == literal_column("'logged'"))
         .options(selectinload(Observation.versions), selectinload(Observation.child),
                  selectinload(Observation.created_by))
         .order_by(Observation.urgent.desc(), Observation.created_at, Observation.id)

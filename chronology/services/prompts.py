@@ -29,8 +29,8 @@ from datetime import date
 
 from flask import abort, current_app
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import and_, select
+from sqlalchemy.orm import aliased, selectinload
 
 from ..domain.prompts import (
     RULE_IDS,
@@ -46,6 +46,7 @@ from ..domain.prompts import (
     rule_number,
     settings_problems,
     settings_with,
+    window_start,
 )
 from ..domain.prompts import Prompt as RulePrompt
 from ..domain.prompts import InvalidSettings as InvalidRuleSettings
@@ -76,13 +77,20 @@ def child_flags(child: Child) -> frozenset[str]:
     return frozenset(flags)
 
 
-def records_for(children: Sequence[Child]) -> dict[int, ChildRecords]:
-    """Each child's records as the rules read them: four queries however many children."""
+_LATER = aliased(ObservationVersion, name="later_version")
+
+
+def records_for(children: Sequence[Child], since: date | None = None) -> dict[int, ChildRecords]:
+    """Each child's records as the rules read them: four queries however many children.
+
+    With `since`, concerns that happened before it are left unread (see `horizon`); reviews,
+    referrals and life events are few and are always read whole.
+    """
     ids = [c.id for c in children]
     if not ids:
         return {}
     latest: dict[int, tuple] = {}
-    rows = db.session.execute(
+    stmt = (
         select(Observation.id, Observation.child_id, ObservationVersion.occurred_on,
                ObservationVersion.categories_text, ObservationVersion.source,
                ObservationVersion.child_voice)
@@ -90,6 +98,13 @@ def records_for(children: Sequence[Child]) -> dict[int, ChildRecords]:
         .where(Observation.child_id.in_(ids))
         .order_by(Observation.id, ObservationVersion.number)
     )
+    if since is not None:
+        # Only current versions (no later version exists), and only those on or after `since`:
+        # a correction may have moved a concern's date, and only the current date counts.
+        stmt = stmt.outerjoin(_LATER, and_(_LATER.observation_id == Observation.id,
+                                           _LATER.number > ObservationVersion.number)).where(
+            _LATER.id.is_(None), ObservationVersion.occurred_on >= since)
+    rows = db.session.execute(stmt)
     for row in rows:
         latest[row.id] = row  # versions come in order, so the last one seen is the current one
     observations: dict[int, list[ObservationFact]] = defaultdict(list)
@@ -139,6 +154,10 @@ def records_for(children: Sequence[Child]) -> dict[int, ChildRecords]:
 class SchoolRules:
     settings: RuleSettings
     disabled: frozenset[str]
+
+    def horizon(self, as_of: date) -> date:
+        """The oldest day whose concerns can still change a prompt as of `as_of`."""
+        return window_start(as_of, self.settings.longest_window_days(self.disabled))
 
 
 def _setting_rows(school_id: int) -> dict[str, PromptSetting]:
@@ -292,36 +311,55 @@ def reevaluate_child(child: Child, as_of: date) -> Summary:
 
     Touches only this child's records: a handful of queries, whatever the size of the school.
     """
-    records = records_for([child])[child.id]
+    rules = school_rules(child.school_id)
+    records = records_for([child], since=rules.horizon(as_of))[child.id]
     stored = _stored_for([child.id]).get(child.id, {})
     changed: list[_Change] = []
-    summary = _reconcile(child, records, stored, school_rules(child.school_id), as_of, changed)
+    summary = _reconcile(child, records, stored, rules, as_of, changed)
     _audit_changes(changed, as_of)
     db.session.flush()
     return summary
 
 
+def reevaluate_with_change(child: Child, as_of: date) -> None:
+    """Evaluate this child's prompts inside the transaction of the change that calls for it, so the
+    record and the prompts it raises are committed together, in one commit. The caller has added
+    (and flushed) its record and its audit event, and commits after.
+
+    The record must never be lost to the prompts: evaluation runs in a savepoint, and if it fails
+    the savepoint alone is rolled back, the failure is logged, and the nightly evaluate-prompts
+    puts it right.
+    """
+    for attempt in (1, 2):
+        try:
+            with db.session.begin_nested():
+                reevaluate_child(child, as_of)
+            return
+        except IntegrityError:
+            # Two people wrote about the same child at once and both raised the same prompt:
+            # the other one's row is there now, so evaluating again updates it instead.
+            if attempt == 2:
+                _evaluation_failed(child)
+                return
+        except Exception:
+            _evaluation_failed(child)
+            return
+
+
+def _evaluation_failed(child: Child) -> None:
+    if current_app.testing:
+        raise
+    current_app.logger.exception("Pattern prompts could not be evaluated for child %s", child.id)
+
+
 def after_record_change(child: Child, as_of: date) -> None:
-    """Called by a service right after it commits a record about this child.
+    """Called by a service right after it commits a record about this child; commits the prompts.
 
     The record is already safe: if evaluating the prompts fails, the failure is logged and the
     nightly evaluate-prompts puts it right, rather than the person writing losing their work.
     """
-    try:
-        try:
-            reevaluate_child(child, as_of)
-            db.session.commit()
-        except IntegrityError:
-            # Two people wrote about the same child at once and both raised the same prompt:
-            # the other one's row is there now, so evaluating again updates it instead.
-            db.session.rollback()
-            reevaluate_child(child, as_of)
-            db.session.commit()
-    except Exception:
-        db.session.rollback()
-        if current_app.testing:
-            raise
-        current_app.logger.exception("Pattern prompts could not be evaluated for child %s", child.id)
+    reevaluate_with_change(child, as_of)
+    db.session.commit()
 
 
 def _children_of(school: School) -> list[Child]:
@@ -335,7 +373,7 @@ def reevaluate_school(school: School, as_of: date) -> Summary:
     children = _children_of(school)
     for start in range(0, len(children), CHUNK):
         chunk = children[start:start + CHUNK]
-        records = records_for(chunk)
+        records = records_for(chunk, since=rules.horizon(as_of))
         stored = _stored_for(c.id for c in chunk)
         changed: list[_Change] = []
         for child in chunk:
@@ -382,7 +420,7 @@ def open_as_of(school: School, as_of: date, children: Sequence[Child] | None = N
     found: list[OpenPrompt] = []
     for start in range(0, len(everyone), CHUNK):
         chunk = everyone[start:start + CHUNK]
-        records = records_for(chunk)
+        records = records_for(chunk, since=rules.horizon(as_of))
         stored = _stored_for(c.id for c in chunk)
         for child in chunk:
             mine = stored.get(child.id, {})

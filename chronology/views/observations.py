@@ -104,7 +104,6 @@ def create():
         form.errors = {"description": "We could not save this just now. Nothing you typed is lost: press "
                                       "Send again in a moment. If it keeps happening, tell your DSL in person."}
         return _render_form(form, child=child, matches=matches, status=503)
-    drafts.sent(current_user)
     if observation.urgent:
         service.alert_dsls(observation, url_for("dsl.review", observation_id=observation.id, _external=True))
     return redirect(url_for("observations.submitted", observation_id=observation.id))

@@ -703,3 +703,65 @@ def test_good_settings_have_no_problems():
     good = {"E1": {"short_window_days": " 20 "}, "E7": {"min_age_years": 12}}
     assert settings_problems(good) == {}
     assert settings_with(good).e1.short_window_days == 20
+
+
+# --- The window index every rule reads through -------------------------------------------
+
+from hypothesis import given, settings as hypothesis_settings, strategies as st  # noqa: E402
+
+_DAYS = st.integers(min_value=0, max_value=900).map(days_ago)
+_OBSERVATION = st.builds(
+    lambda i, day, cats: ObservationFact(i, day, frozenset(cats), "staff", False,
+                                         frozenset(cats) == {"strength"}),
+    st.integers(1, 10_000), _DAYS,
+    st.sets(st.sampled_from(["hunger", "hygiene", "strength", "domestic-abuse", "missing"]), min_size=1),
+)
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(observations=st.lists(_OBSERVATION, max_size=60), first=_DAYS, last=_DAYS)
+def test_concerns_in_a_window_are_exactly_those_a_pass_over_every_record_finds(observations, first, last):
+    records = ChildRecords(date_of_birth=NINE_YEAR_OLD, gender="female", observations=observations)
+    expected = [o for o in observations if o.is_concern and first <= o.occurred_on <= last]
+    assert records.concerns_between(first, last) == expected
+
+
+def test_a_long_history_gives_the_same_prompts_whatever_order_its_records_arrive_in():
+    rng = random.Random(7)
+    slugs = ["hunger", "hygiene", "domestic-abuse", "parental-mental-health", "parental-substance-misuse",
+             "missing", "self-harm", "strength", "not-brought", "poverty"]
+    observations = [ObservationFact(i, days_ago(rng.randrange(0, 800)), frozenset(rng.sample(slugs, 2)),
+                                    "staff", rng.random() < 0.5, False) for i in range(1, 400)]
+    forwards = ChildRecords(date_of_birth=NINE_YEAR_OLD, gender="male", observations=observations)
+    backwards = ChildRecords(date_of_birth=NINE_YEAR_OLD, gender="male", observations=observations[::-1])
+    fired = evaluate(forwards, AS_OF)
+    assert fired, "a long, mixed history must fire some rules, or this test shows nothing"
+    assert [(p.rule, p.evidence) for p in fired] == [(p.rule, p.evidence) for p in evaluate(backwards, AS_OF)]
+
+
+@pytest.mark.parametrize("overrides, disabled", [
+    ({}, frozenset()),
+    ({"E1": {"long_window_days": 700}}, frozenset()),
+    ({"E2": {"window_days": 40}, "E13": {"window_days": 900}}, frozenset({"E1"})),
+    ({}, frozenset(rule for rule in RULE_IDS if rule != "E10")),
+])
+def test_concerns_older_than_the_longest_window_cannot_change_any_prompt(overrides, disabled):
+    # The app reads only concerns inside the longest enabled window; that must never change a prompt.
+    settings = settings_with(overrides)
+    since = settings.longest_window_days(disabled)
+    rng = random.Random(len(overrides) + len(disabled))
+    slugs = ["hunger", "hygiene", "domestic-abuse", "parental-mental-health", "parental-substance-misuse",
+             "missing", "self-harm", "strength", "sexual-exploitation", "poverty"]
+    observations = [ObservationFact(i, days_ago(rng.randrange(0, 1500)), frozenset(rng.sample(slugs, 2)),
+                                    "staff", rng.random() < 0.5, False) for i in range(1, 300)]
+    every = ChildRecords(date_of_birth=NINE_YEAR_OLD, gender="male", observations=observations)
+    recent = ChildRecords(date_of_birth=NINE_YEAR_OLD, gender="male",
+                          observations=[o for o in observations if o.occurred_on > AS_OF - timedelta(days=since)])
+    assert len(recent.observations) < len(every.observations)
+    assert evaluate(every, AS_OF, settings, disabled) == evaluate(recent, AS_OF, settings, disabled)
+
+
+def test_the_longest_window_is_that_of_the_enabled_rules():
+    assert defaults().longest_window_days() == 365
+    assert settings_with({"E4": {"long_window_days": 800}}).longest_window_days() == 800
+    assert settings_with({"E4": {"long_window_days": 800}}).longest_window_days({"E4"}) == 365

@@ -331,3 +331,61 @@ def test_evaluating_one_child_costs_the_same_few_queries_however_big_the_school(
             observe(school, other, teacher, days_ago=d)
     big = queries_for_one_child()
     assert len(big) == len(small) <= 10
+
+
+def test_a_concern_and_the_prompts_it_raises_are_committed_together_in_one_commit(app):
+    from sqlalchemy import event
+
+    school, teacher, dsl, child = setup()
+    for d in (20, 15):
+        observe(school, child, teacher, days_ago=d)
+    commits: list[int] = []
+
+    def counted(conn) -> None:  # noqa: ANN001
+        commits.append(1)
+
+    event.listen(db.engine, "commit", counted)
+    try:
+        observe(school, child, teacher, days_ago=3)
+    finally:
+        event.remove(db.engine, "commit", counted)
+    assert len(commits) == 1
+    assert prompts_of(child, "E1")[0].is_open
+    # The concern's own event comes first in the chain, then the prompts it raised.
+    last = actions()[-3:]
+    assert last[0] == "observation.create" and set(last[1:]) == {"prompt.raise"}
+
+
+def test_if_evaluating_the_prompts_fails_the_concern_is_still_saved_and_the_failure_logged(app, monkeypatch, caplog):
+    school, teacher, dsl, child = setup()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a rule went wrong")
+
+    monkeypatch.setattr(prompt_service, "evaluate", broken)
+    monkeypatch.setattr(app, "testing", False)  # in tests a failure is raised; in service it is logged
+    before = db.session.scalar(select(func.count()).select_from(Observation))
+    observation = observe(school, child, teacher, days_ago=1)
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Observation)) == before + 1
+    assert db.session.get(Observation, observation.id).current.description.startswith("Came in hungry")
+    assert prompts_of(child) == []
+    assert "Pattern prompts could not be evaluated" in caplog.text
+    assert "observation.create" in actions()
+
+
+def test_a_correction_that_moves_a_concern_out_of_the_window_stops_it_counting(app):
+    school, teacher, dsl, child = setup()
+    concerns = [observe(school, child, teacher, days_ago=d) for d in (20, 15, 10)]
+    assert prompts_of(child, "E1")[0].is_open
+    # The first concern really happened two years ago (a mistyped year): only its current date counts.
+    draft = observation_service.draft_from(concerns[0])
+    moved = ObservationDraft(**{**draft.__dict__, "occurred_on": TODAY - timedelta(days=730)})
+    observation_service.amend_observation(concerns[0], teacher, moved, "Wrong year typed.", today=TODAY)
+    e1 = prompts_of(child, "E1")[0]
+    assert e1.firing is False
+    assert f"observation:{concerns[0].id}" not in e1.evidence_refs or not e1.is_open
+    # ...and moving it back brings it into the window again.
+    back = ObservationDraft(**{**draft.__dict__, "occurred_on": TODAY - timedelta(days=5)})
+    observation_service.amend_observation(concerns[0], teacher, back, "The first date was right.", today=TODAY)
+    assert prompts_of(child, "E1")[0].firing is True

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 
 from ..vocabulary import STRENGTH_CATEGORY
 
@@ -104,3 +106,19 @@ class ChildRecords:
         _frozen(self, "flags", self.flags, frozenset)
         for name in ("observations", "reviews", "referrals", "life_events"):
             _frozen(self, name, getattr(self, name), tuple)
+
+    @cached_property
+    def _concerns_by_day(self) -> tuple[tuple[date, ...], tuple[tuple[int, ObservationFact], ...]]:
+        # Fifteen rules each ask for the concerns in a window; sorting once and bisecting makes
+        # that a slice instead of a pass over a long history per rule. (cached_property writes to
+        # the instance dict directly, so it works on a frozen dataclass.)
+        ordered = sorted(((o.occurred_on, i, o) for i, o in enumerate(self.observations) if o.is_concern),
+                         key=lambda item: (item[0], item[1]))
+        return tuple(day for day, _, _ in ordered), tuple((i, o) for _, i, o in ordered)
+
+    def concerns_between(self, first: date, last: date) -> list[ObservationFact]:
+        """Concerns (not strengths) that happened from `first` to `last` inclusive, in the order
+        the observations were given (not date order), as a pass over them would return them."""
+        days, concerns = self._concerns_by_day
+        found = concerns[bisect_left(days, first):bisect_right(days, last)]
+        return [o for _, o in sorted(found, key=lambda item: item[0])]

@@ -164,6 +164,18 @@ class RuleSettings:
     def for_rule(self, rule_id: str) -> Any:
         return getattr(self, rule_id.lower())
 
+    def longest_window_days(self, disabled: Iterable[str] = ()) -> int:
+        """How far back any enabled rule looks. Every rule reads concerns only through a window
+        of its own settings, so a concern older than this cannot change any prompt, and the
+        records need not be read at all."""
+        off = set(disabled)
+        windows = [
+            getattr(self.for_rule(rule_id), f.name)
+            for rule_id in RULE_IDS if rule_id not in off
+            for f in fields(self.for_rule(rule_id)) if f.metadata.get("kind") == "window"
+        ]
+        return max(windows, default=1)
+
 
 def defaults() -> RuleSettings:
     return RuleSettings()
@@ -278,12 +290,11 @@ def _concerns(
     records: ChildRecords, as_of: date, days: int, categories: Iterable[str] | None = None
 ) -> list[ObservationFact]:
     """Concerns (not strengths) in the window, optionally only those in some categories."""
-    wanted = None if categories is None else frozenset(categories)
-    return [
-        o for o in records.observations
-        if o.is_concern and _within(o.occurred_on, as_of, days)
-        and (wanted is None or o.categories & wanted)
-    ]
+    found = records.concerns_between(window_start(as_of, days), as_of)
+    if categories is None:
+        return found
+    wanted = frozenset(categories)
+    return [o for o in found if o.categories & wanted]
 
 
 def _with(observations: Iterable[ObservationFact], *slugs: str) -> list[ObservationFact]:

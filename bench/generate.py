@@ -237,7 +237,8 @@ def trust(*, seed: int = 1, schools: int = 1, children: int = 2000, observations
                     versions = 2 if rng.random() < 0.05 else 1
                     for number in range(1, versions + 1):
                         rows.append(("observation_versions", {
-                            "id": ids["observation_versions"], "observation_id": obs_id, "number": number,
+                            "id": ids["observation_versions"], "observation_id": obs_id, "child_id": child_id,
+                            "number": number,
                             "occurred_on": day, "occurred_time": None, "occurred_approx": False, "location": "",
                             "categories": ";".join(cats), "source": rng.choice(SOURCE_SLUGS),
                             "first_hand": True, "description": rng.choice(PHRASES),
@@ -335,7 +336,8 @@ def child_with_entries(school_id: int, entries: int, *, seed: int = 2, anchor: d
                                    "submission_key": None, "significant": i % 7 == 0,
                                    "reviewed_at": at + timedelta(hours=2) if i in reviewed else None})
             w.add("observation_versions", {
-                "id": ids["observation_versions"], "observation_id": ids["observations"], "number": 1,
+                "id": ids["observation_versions"], "observation_id": ids["observations"], "child_id": child_id,
+                "number": 1,
                 "occurred_on": day, "occurred_time": None, "occurred_approx": False, "location": "",
                 "categories": ";".join(rng.sample(COMMON, rng.choice((1, 2)))), "source": "staff",
                 "first_hand": True, "description": rng.choice(PHRASES), "child_voice": rng.choice(VOICES),

@@ -78,3 +78,46 @@ def test_the_reviewed_marker_is_backfilled_from_the_earliest_review(app):
     assert marked == {twice_id: early, never_id: None, once_id: once_reviewed}
     school = db.session.get(School, school_id)
     assert [o.id for o in observations.unreviewed(school).items] == [never_id]
+
+
+def test_versions_are_given_their_child_and_stay_guarded(app):
+    """0009 on a database with history: every version takes its observation's child; the guards stay."""
+    from datetime import date
+
+    import pytest
+    from flask_migrate import downgrade
+    from sqlalchemy import select, text
+    from sqlalchemy.exc import DatabaseError
+
+    from chronology.domain.observation_rules import ObservationDraft
+    from chronology.models import ObservationVersion
+    from chronology.services import observations
+    from tests.factories import make_child, make_school, make_user
+
+    school = make_school()
+    teacher = make_user(school, "staff")
+    ada, ben = make_child(school, "Ada", "Pupil"), make_child(school, "Ben", "Pupil")
+    draft = ObservationDraft(occurred_on=date(2026, 3, 2), occurred_time=None, occurred_approx=False,
+                             location="Classroom", categories=("hunger",), source="staff", first_hand=True,
+                             description="Came in hungry and asked for toast twice.", child_voice="",
+                             action_taken="Told the DSL.")
+    expected = {}
+    for child in (ada, ben, ada):
+        observation = observations.record_observation(school, child, teacher, draft, today=date(2026, 3, 3))
+        expected[observation.versions[0].id] = child.id
+    db.session.remove()
+
+    downgrade(revision="0008")
+    try:
+        with db.engine.connect() as connection:
+            assert "child_id" not in {c["name"] for c in db.inspect(connection).get_columns("observation_versions")}
+    finally:
+        db.session.remove()
+        upgrade()
+    assert dict(db.session.execute(select(ObservationVersion.id, ObservationVersion.child_id)).all()) == expected
+    with pytest.raises(DatabaseError, match="never changed"):
+        with db.engine.begin() as connection:
+            connection.execute(text("UPDATE observation_versions SET description = 'poor home conditions'"))
+    with pytest.raises(DatabaseError, match="never deleted"):
+        with db.engine.begin() as connection:
+            connection.execute(text("DELETE FROM observation_versions"))

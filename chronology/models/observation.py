@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 from sqlalchemy import (
-    Boolean, Date, ForeignKey, Index, Integer, String, Text, Time, UniqueConstraint, event, inspect, text,
+    Boolean, Date, ForeignKey, Index, Integer, String, Text, Time, UniqueConstraint, event, inspect, select, text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm.base import NO_VALUE
 
 from ..extensions import db
 from .child import Child
@@ -69,10 +70,17 @@ class ObservationVersion(db.Model):
     """What was written, exactly as written; a correction adds a new version."""
 
     __tablename__ = "observation_versions"
-    __table_args__ = (UniqueConstraint("observation_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("observation_id", "number"),
+        # A child's concerns by the day they happened, without going through every observation.
+        Index("ix_observation_versions_child_day", "child_id", "occurred_on"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     observation_id: Mapped[int] = mapped_column(ForeignKey("observations.id"), index=True)
+    # The observation's child, copied so a child's versions can be read by date; it cannot drift,
+    # since an observation's child never changes. Filled in from the observation when saved.
+    child_id: Mapped[int] = mapped_column(ForeignKey("children.id"))
     number: Mapped[int] = mapped_column(Integer)
     occurred_on: Mapped[date] = mapped_column(Date)
     occurred_time: Mapped[time | None] = mapped_column(Time, nullable=True)
@@ -99,6 +107,19 @@ class ObservationVersion(db.Model):
     @staticmethod
     def join_categories(slugs: list[str]) -> str:
         return ";".join(dict.fromkeys(slugs))
+
+
+@event.listens_for(ObservationVersion, "before_insert")
+def _copy_the_child(mapper, connection, target) -> None:  # noqa: ANN001
+    """A version is about its observation's child, whatever the caller passed."""
+    observation = inspect(target).attrs.observation.loaded_value
+    if observation is NO_VALUE or observation is None or observation.child_id is None:
+        child_id = connection.scalar(select(Observation.child_id).where(Observation.id == target.observation_id))
+    else:
+        child_id = observation.child_id
+    if target.child_id is not None and target.child_id != child_id:
+        raise RecordIsImmutable("a version belongs to its observation's child")
+    target.child_id = child_id
 
 
 @event.listens_for(ObservationVersion, "before_update")

@@ -57,8 +57,8 @@ def record_review(observation: Observation, by: User, decision: str, reason: str
     _mark_reviewed(observation, review)
     audit.record("review.create", user_id=by.id, school_id=observation.school_id, object_type="review",
                  object_id=review.id, child_id=observation.child_id, detail={"decision": decision})
-    db.session.commit()
-    prompts.after_record_change(observation.child, today)
+    prompts.reevaluate_with_change(observation.child, today)
+    db.session.commit()  # the record, its audit event and the prompts it changes, together
     return review
 
 
@@ -117,8 +117,8 @@ def record_referral(child: Child, by: User, draft: ReferralDraft, *, today: date
     db.session.flush()
     audit.record("referral.create", user_id=by.id, school_id=child.school_id, object_type="referral",
                  object_id=referral.id, child_id=child.id, detail={"agency": draft.agency})
-    db.session.commit()
-    prompts.after_record_change(child, today)
+    prompts.reevaluate_with_change(child, today)
+    db.session.commit()  # the record, its audit event and the prompts it changes, together
     return referral
 
 
@@ -134,8 +134,8 @@ def update_referral(referral: Referral, child: Child, by: User, draft: ReferralD
     changed = {k: {"from": before[k], "to": after[k]} for k in before if before[k] != after[k]}
     audit.record("referral.update", user_id=by.id, school_id=child.school_id, object_type="referral",
                  object_id=referral.id, child_id=child.id, detail=changed)
-    db.session.commit()
-    prompts.after_record_change(child, today)
+    prompts.reevaluate_with_change(child, today)
+    db.session.commit()  # the record, its audit event and the prompts it changes, together
     return referral
 
 
@@ -175,8 +175,8 @@ def record_life_event(child: Child, by: User, kind: str, occurred_on: date | Non
     db.session.flush()
     audit.record("life-event.create", user_id=by.id, school_id=child.school_id, object_type="life-event",
                  object_id=event.id, child_id=child.id, detail={"kind": kind})
-    db.session.commit()
-    prompts.after_record_change(child, today)
+    prompts.reevaluate_with_change(child, today)
+    db.session.commit()  # the record, its audit event and the prompts it changes, together
     return event
 
 

@@ -227,7 +227,8 @@ def _insert_observations(school: School, rows: list[ObservationRow], children: d
         insert(Observation).returning(Observation.id, sort_by_parameter_order=True), heads
     ).all()
     versions = [
-        {"observation_id": observation_id, "number": 1, "occurred_on": r.occurred_on, "occurred_time": None,
+        {"observation_id": observation_id, "child_id": children[r.upn][0], "number": 1,
+         "occurred_on": r.occurred_on, "occurred_time": None,
          "occurred_approx": False, "location": "",
          "categories_text": ObservationVersion.join_categories(list(r.categories)), "source": r.source,
          "first_hand": r.first_hand, "description": r.description, "child_voice": r.child_voice,

@@ -90,20 +90,21 @@ def records_for(children: Sequence[Child], since: date | None = None) -> dict[in
     if not ids:
         return {}
     latest: dict[int, tuple] = {}
+    # Versions only: each carries its child, so a child's concerns are an index range
+    # (child_id, occurred_on), whatever the size of the school or trust.
+    version = ObservationVersion
     stmt = (
-        select(Observation.id, Observation.child_id, ObservationVersion.occurred_on,
-               ObservationVersion.categories_text, ObservationVersion.source,
-               ObservationVersion.child_voice)
-        .join(ObservationVersion, ObservationVersion.observation_id == Observation.id)
-        .where(Observation.child_id.in_(ids))
-        .order_by(Observation.id, ObservationVersion.number)
+        select(version.observation_id.label("id"), version.child_id, version.occurred_on,
+               version.categories_text, version.source, version.child_voice)
+        .where(version.child_id.in_(ids))
+        .order_by(version.observation_id, version.number)
     )
     if since is not None:
         # Only current versions (no later version exists), and only those on or after `since`:
         # a correction may have moved a concern's date, and only the current date counts.
-        stmt = stmt.outerjoin(_LATER, and_(_LATER.observation_id == Observation.id,
-                                           _LATER.number > ObservationVersion.number)).where(
-            _LATER.id.is_(None), ObservationVersion.occurred_on >= since)
+        stmt = stmt.outerjoin(_LATER, and_(_LATER.observation_id == version.observation_id,
+                                           _LATER.number > version.number)).where(
+            _LATER.id.is_(None), version.occurred_on >= since)
     rows = db.session.execute(stmt)
     for row in rows:
         latest[row.id] = row  # versions come in order, so the last one seen is the current one
@@ -350,16 +351,6 @@ def _evaluation_failed(child: Child) -> None:
     if current_app.testing:
         raise
     current_app.logger.exception("Pattern prompts could not be evaluated for child %s", child.id)
-
-
-def after_record_change(child: Child, as_of: date) -> None:
-    """Called by a service right after it commits a record about this child; commits the prompts.
-
-    The record is already safe: if evaluating the prompts fails, the failure is logged and the
-    nightly evaluate-prompts puts it right, rather than the person writing losing their work.
-    """
-    reevaluate_with_change(child, as_of)
-    db.session.commit()
 
 
 def _children_of(school: School) -> list[Child]:

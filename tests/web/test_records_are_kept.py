@@ -62,3 +62,28 @@ def test_the_significant_mark_may_change(app):
     db.session.commit()
     db.session.expire_all()
     assert db.session.get(Observation, observation.id).significant
+
+
+def test_a_new_version_is_always_about_its_observations_child(app):
+    observation = _observation()
+    from chronology.models import School
+
+    other = make_child(db.session.get(School, observation.school_id), "Other", "Pupil")
+    current = observation.current
+    smuggled = ObservationVersion(
+        observation_id=observation.id, child_id=other.id, number=current.number + 1,
+        occurred_on=current.occurred_on, categories_text=current.categories_text, source=current.source,
+        description="Moved onto another child's record.", recorded_by_id=current.recorded_by_id,
+        reason="Trying to move it.")
+    db.session.add(smuggled)
+    with pytest.raises(RecordIsImmutable):
+        db.session.commit()
+    db.session.rollback()
+    # Without a child given, the version takes its observation's child.
+    honest = ObservationVersion(
+        observation_id=observation.id, number=current.number + 1, occurred_on=current.occurred_on,
+        categories_text=current.categories_text, source=current.source, description="Corrected.",
+        recorded_by_id=current.recorded_by_id, reason="A correction.")
+    db.session.add(honest)
+    db.session.commit()
+    assert honest.child_id == observation.child_id

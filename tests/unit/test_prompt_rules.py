@@ -745,7 +745,7 @@ def test_a_long_history_gives_the_same_prompts_whatever_order_its_records_arrive
     ({"E2": {"window_days": 40}, "E13": {"window_days": 900}}, frozenset({"E1"})),
     ({}, frozenset(rule for rule in RULE_IDS if rule != "E10")),
 ])
-def test_concerns_older_than_the_longest_window_cannot_change_any_prompt(overrides, disabled):
+def test_concerns_and_reviews_older_than_the_longest_window_cannot_change_any_prompt(overrides, disabled):
     # The app reads only concerns inside the longest enabled window; that must never change a prompt.
     settings = settings_with(overrides)
     since = settings.longest_window_days(disabled)
@@ -754,10 +754,15 @@ def test_concerns_older_than_the_longest_window_cannot_change_any_prompt(overrid
              "missing", "self-harm", "strength", "sexual-exploitation", "poverty"]
     observations = [ObservationFact(i, days_ago(rng.randrange(0, 1500)), frozenset(rng.sample(slugs, 2)),
                                     "staff", rng.random() < 0.5, False) for i in range(1, 300)]
-    every = ChildRecords(date_of_birth=NINE_YEAR_OLD, gender="male", observations=observations)
+    decisions = ["monitor", "early-help", "refer-social-care", "speak-to-parent"]
+    reviews = [ReviewFact(i, o.id, rng.choice(decisions), o.occurred_on + timedelta(days=rng.randrange(0, 3)))
+               for i, o in enumerate(observations[::3], start=1) if o.occurred_on + timedelta(days=2) <= AS_OF]
+    every = ChildRecords(date_of_birth=NINE_YEAR_OLD, gender="male", observations=observations, reviews=reviews)
+    inside = AS_OF - timedelta(days=since)
     recent = ChildRecords(date_of_birth=NINE_YEAR_OLD, gender="male",
-                          observations=[o for o in observations if o.occurred_on > AS_OF - timedelta(days=since)])
-    assert len(recent.observations) < len(every.observations)
+                          observations=[o for o in observations if o.occurred_on > inside],
+                          reviews=[r for r in reviews if r.decided_on > inside])
+    assert len(recent.observations) < len(every.observations) and len(recent.reviews) < len(every.reviews)
     assert evaluate(every, AS_OF, settings, disabled) == evaluate(recent, AS_OF, settings, disabled)
 
 

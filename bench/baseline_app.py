@@ -38,7 +38,7 @@ def create_app() -> Flask:
                 significant=False,
             )).inserted_primary_key[0]
             connection.execute(insert(versions).values(
-                observation_id=observation_id, number=1, occurred_on=datetime(year, month, day).date(),
+                observation_id=observation_id, child_id=int(form["child_id"]), number=1, occurred_on=datetime(year, month, day).date(),
                 occurred_time=None, occurred_approx=False, location=form.get("location", ""),
                 categories=";".join(form.getlist("categories")), source=form["source"],
                 first_hand=form.get("first_hand") == "yes", description=form["description"],

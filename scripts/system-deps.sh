@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # System packages the test suite needs: PostgreSQL's server binaries, and for WeasyPrint (the PDF
 # export) Pango, HarfBuzz's subsetter (a warning, so a test error, without it) and a font with accents;
-# for the browser journeys (tests/e2e) Debian's Chromium, Node.js and npm, and then axe-core from npm.
+# for the browser journeys (tests/e2e) Debian's Chromium, Node.js and npm, and then axe-core from npm;
+# wrk for the benchmarks' smoke run.
 # As root (CI, a fresh container) they are installed; otherwise we say exactly what to install.
 set -euo pipefail
 
@@ -13,6 +14,8 @@ ls /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf >/dev/null 2>&1 || need+=(fon
 # Playwright drives this Chromium (executable_path); `playwright install` cannot download a browser here.
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v npm >/dev/null || need+=(nodejs npm)
+# The benchmarks' smoke run (tests/test_bench_smoke.py) drives the HTTP figure with wrk.
+command -v wrk >/dev/null || need+=(wrk)
 
 # axe-core for the accessibility checks, pinned by tests/e2e/package-lock.json.
 install_axe() {

@@ -1,6 +1,6 @@
-"""The benchmark data generator must not rot: a tiny school on SQLite, counts as asked, same seed same data.
-
-The benchmarks themselves are not part of the test suite (bench/README.md); only this check is.
+"""The benchmarks must not rot: the data generator (a tiny school, counts as asked, same seed same
+data), and the whole suite at its smoke size on both databases. The school and trust sizes run on
+request only (bench/README.md).
 """
 
 from __future__ import annotations
@@ -63,3 +63,40 @@ def test_generator_counts_and_determinism(tmp_path, instance_dir):
 
     _, other_digests, _ = _generate(tmp_path / "c.sqlite", 8, instance_dir)
     assert other_digests["observation_versions"] != digests["observation_versions"]
+
+
+def test_the_smoke_benchmark_measures_every_figure_on_both_databases(tmp_path):
+    """`make bench` must not rot either: the smallest size, end to end, into a scratch folder.
+
+    Goals are not asserted here (times on a shared machine are noise); that every figure was
+    measured, on both databases, against its baseline, is.
+    """
+    import json
+    import math
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from chronology import PROJECT_ROOT
+
+    has_wrk = shutil.which("wrk") is not None
+    assert has_wrk or os.environ.get("CI") != "true", "scripts/system-deps.sh installs wrk for CI"
+    run = subprocess.run([sys.executable, str(PROJECT_ROOT / "bench" / "run.py"), "--size", "smoke", "--skip-pdf",
+                          "--output", str(tmp_path)], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    results = json.loads((tmp_path / "results.json").read_text())["results"]
+    assert (tmp_path / "results.md").read_text().count("| sqlite |") > 5
+    for backend in ("sqlite", "postgresql"):
+        mine = [r for r in results if r["backend"] == backend]
+        figures = {r["figure"] for r in mine}
+        assert {"2", "3", "4", "6", "7"} <= figures and ("1" in figures or not has_wrk), (backend, figures)
+        for r in mine:
+            if r.get("skipped"):
+                continue
+            assert math.isfinite(r["value"]) and r["value"] > 0, r
+            assert r["baseline"] is None or r["ratio"] is not None, r
+        same_queries = [r for r in mine if "SQL queries" in r["name"]]
+        assert same_queries and all(r["met"] for r in same_queries), same_queries
+        if has_wrk:
+            assert all(r["errors"] == 0 and r["stored"] >= r["requests"] for r in mine if r["figure"] == "1")

@@ -7,6 +7,7 @@ from typing import Callable, TypeVar
 
 from flask import abort, g, session
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from .extensions import db
 from .models import School, User
@@ -20,7 +21,8 @@ def load_user(user_id: str) -> User | None:
 
     if not user_id.isdigit():
         return None
-    user = db.session.get(User, int(user_id))
+    # Memberships come with the user (one query, not two): every request asks for roles.
+    user = db.session.get(User, int(user_id), options=[joinedload(User.memberships)])
     if user is None or not user.active:
         return None
     if sessions.find_live(session.get("sid"), user.id) is None:

@@ -26,7 +26,7 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, event, inspect, select, text
+from sqlalchemy import ForeignKey, Index, String, Text, event, func, inspect, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ..extensions import db
@@ -107,15 +107,22 @@ def _lock_chain(connection) -> None:  # noqa: ANN001 (a SQLAlchemy Connection)
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _next_ids(connection, count: int, last_id: int) -> list[int]:  # noqa: ANN001
+def _last_hash_and_next_ids(connection, count: int) -> tuple[str, list[int]]:  # noqa: ANN001
+    """Under the chain lock: the newest event's hash, and ids for the new events, in one query."""
+    table = AuditEvent.__table__
+    last_hash = select(table.c.hash).order_by(table.c.id.desc()).limit(1).scalar_subquery()
     if connection.dialect.name == "postgresql":
-        rows = connection.execute(
-            text("SELECT nextval(pg_get_serial_sequence('audit_events', 'id')) FROM generate_series(1, :n)"),
-            {"n": count},
-        )
-        return sorted(row[0] for row in rows)
-    # SQLite: under the write lock, the ids after the last event's (read with its hash).
-    return list(range(last_id + 1, last_id + 1 + count))
+        # The lock was taken by the statement before, so this statement's snapshot sees every
+        # event committed before it; ids come from the sequence, inside the lock.
+        rows = connection.execute(select(
+            last_hash, func.nextval(func.pg_get_serial_sequence("audit_events", "id"))
+        ).select_from(func.generate_series(1, count))).all()
+        return (rows[0][0] or GENESIS), sorted(row[1] for row in rows)
+    # SQLite: under the write lock, the ids after the last event's.
+    last = connection.execute(select(table.c.id, table.c.hash).order_by(table.c.id.desc()).limit(1)).first()
+    if last is None:
+        return GENESIS, list(range(1, count + 1))
+    return last.hash, list(range(last.id + 1, last.id + 1 + count))
 
 
 @event.listens_for(Session, "before_flush")
@@ -126,10 +133,8 @@ def _chain_new_events(session: Session, flush_context, instances) -> None:  # no
     new.sort(key=lambda obj: inspect(obj).insert_order)
     connection = session.connection(bind_arguments={"mapper": inspect(AuditEvent)})
     _lock_chain(connection)
-    table = AuditEvent.__table__
-    last = connection.execute(select(table.c.id, table.c.hash).order_by(table.c.id.desc()).limit(1)).first()
-    prev = last.hash if last is not None else GENESIS
-    for obj, new_id in zip(new, _next_ids(connection, len(new), last.id if last is not None else 0), strict=True):
+    prev, new_ids = _last_hash_and_next_ids(connection, len(new))
+    for obj, new_id in zip(new, new_ids, strict=True):
         obj.id = new_id
         obj.at = obj.at or utcnow()
         obj.object_type = obj.object_type or ""

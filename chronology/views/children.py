@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..domain.chronology import ChronologyFilter
+from ..domain.chronology import ChronologyFilter, lines
 from ..domain.dates import DateProblem, parse_date
 from ..domain.vocabulary import AGENCIES, CATEGORIES, LIFE_EVENT_KINDS, REFERRAL_STATUSES
 from ..extensions import db
@@ -55,6 +55,7 @@ def chronology(child_id: int):
     view = casework.chronology_for(child, current_user, wanted)
     timeline = timeline_service.timeline_for(view, start=wanted.date_from, end=wanted.date_to)
     response = render_template("children/chronology.html", view=view, child=child, wanted=wanted,
+                               lines=lines(((e, e.record.id) for e in view.entries), clock.UK),
                                values=values, errors=errors, categories=CATEGORIES, timeline=timeline,
                                timeline_svg=timeline_service.timeline_svg(timeline) if timeline.marks else "")
     return response, (400 if errors else 200)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from chronology.domain.observation_rules import ObservationDraft
 from chronology.extensions import db
-from chronology.models import ObservationVersion, Prompt
+from chronology.models import Observation, ObservationVersion, Prompt, Review
 from chronology.services import casework, observations as observation_service
 from tests.factories import login, make_child, make_school, make_user
 
@@ -162,6 +162,70 @@ def test_chronology_without_records_shows_no_picture(client):
     login(client, dsl.email)
     html = client.get(f"/children/{child.id}/chronology").get_data(as_text=True)
     assert 'id="timeline"' not in html
+
+
+def _long_chronology(school, child, author, dsl, count):
+    """Written straight to the tables, as an import would, so a long chronology is quick to build:
+    `count` concerns over a year, every third about two things, each with a DSL decision."""
+    observations = []
+    for i in range(count):
+        observation = Observation(school_id=school.id, child=child, created_by=author)
+        observation.versions.append(ObservationVersion(
+            number=1, occurred_on=TODAY - timedelta(days=365 - (i * 365) // count),
+            categories_text="hygiene;clothing" if i % 3 == 0 else "hunger", source="staff",
+            description=f"Entry number {i}: came in hungry.", child_voice="", recorded_by=author))
+        observations.append(observation)
+    db.session.add_all(observations)
+    db.session.flush()
+    db.session.add_all(Review(school_id=school.id, child_id=child.id, observation_id=o.id, decision="monitor",
+                              reason="Keep watching.", decided_on=o.versions[0].occurred_on, created_by_id=dsl.id)
+                       for o in observations)
+    db.session.commit()
+    return observations
+
+
+def test_a_long_chronology_draws_every_record_as_a_mark_linked_to_its_entry(client):
+    school, teacher, dsl, child = _setup()
+    observations = _long_chronology(school, child, teacher, dsl, 300)
+    login(client, dsl.email)
+    html = client.get(f"/children/{child.id}/chronology").get_data(as_text=True)
+    svg = _svg(html)
+    marks = _marks(svg)
+    per_row = Counter(a.get("data-row") for a in marks)
+    assert per_row == {"hunger": 200, "hygiene": 100, "clothing": 100, "events": 300}
+    reviews = {f"review-{r}" for r in db.session.scalars(select(Review.id).where(Review.child_id == child.id))}
+    assert {a.get("data-ref") for a in marks} == {f"observation-{o.id}" for o in observations} | reviews
+    for a in marks:
+        assert a.get("href") == a.get(XLINK) == f"#{a.get('data-ref')}"
+        assert f'id="{a.get("data-ref")}"' in html, "each mark links to an entry on the page"
+        circle = a.find(f"{SVG}circle")
+        assert a.find(f"{SVG}title").text and float(circle.get("cx")) >= 0 and float(circle.get("cy")) >= 0
+    # Three concerns a fortnight make a band on every concern row; each band sits behind its row's marks.
+    bands = [g for g in svg.iter(f"{SVG}g") if "clusters" in g.get("class", "").split()]
+    assert len(bands) == 1 and len(bands[0].findall(f"{SVG}path")) >= 3
+    row_y = {a.get("data-row"): a.find(f"{SVG}circle").get("cy") for a in marks}
+    assert {p.get("d").split()[1] for p in bands[0].findall(f"{SVG}path")} <= {row_y["hunger"], row_y["hygiene"],
+                                                                                row_y["clothing"]}
+    raw = raw_svg(html)
+    for banned in ("<script", "<style", "style="):
+        assert banned not in raw
+    assert html.count('<li class="entry ') == 600 and "(600 of 600 entries)" in html
+
+
+def test_the_picture_follows_each_record_added_corrected_or_reviewed(client):
+    school, teacher, dsl, child = _setup()
+    first = _observe(school, child, teacher, days_ago=20)
+    login(client, dsl.email)
+    url = f"/children/{child.id}/chronology"
+    assert {a.get("data-row") for a in _marks(_svg(client.get(url).get_data(as_text=True)))} == {"hunger"}
+    second = _observe(school, child, teacher, days_ago=3, categories=("injury",))
+    marks = _marks(_svg(client.get(url).get_data(as_text=True)))
+    assert {a.get("data-ref") for a in marks} == {f"observation-{first.id}", f"observation-{second.id}"}
+    _correct_categories(second, teacher, "bullying")
+    assert {a.get("data-row") for a in _marks(_svg(client.get(url).get_data(as_text=True)))} == {"hunger", "bullying"}
+    review = casework.record_review(first, dsl, "monitor", "Watch at lunch.", TODAY - timedelta(days=2), today=TODAY)
+    marks = _marks(_svg(client.get(url).get_data(as_text=True)))
+    assert f"review-{review.id}" in {a.get("data-ref") for a in marks}
 
 
 # --- school trends -----------------------------------------------------------------------------

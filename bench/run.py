@@ -50,6 +50,7 @@ SIZES = {
                  pdf_sizes="20,100,500", pdf_repeat=3, growth=(0.1, 0.3, 1.0), runs=7, trust=20),
 }
 CLIENTS = (1, 10, 20)
+PUPIL_RUNS = 3
 PASSWORD = "bench marmalade lantern otter"
 SECRET = "bench-secret-key-0123456789abcdef0123456789abcdef"
 ANCHOR_TODAY = None  # set from generate.ANCHOR
@@ -478,13 +479,20 @@ def figure_6(backend: str, app, url: str, pupils: int, observations: int, seq: i
     establishment = f"{5000 + seq:04d}"
     pupil_file = generate.pupils_csv(pupils, seed=seq, establishment=establishment)
     with app.app_context():
-        school = accounts.create_school(f"Import School {seq}", f"{800000 + seq}")
+        # A pupil import is a fraction of a second at the smaller sizes, where one run is mostly
+        # noise: the same file goes into fresh schools PUPIL_RUNS times and the median counts.
+        pupil_times = []
+        for run in range(PUPIL_RUNS):
+            other = accounts.create_school(f"Import School {seq}.{run}", f"{800000 + seq * 10 + run}")
+            began = time.perf_counter()
+            report = imports.import_pupils(other, pupil_file, None, today=today)
+            pupil_times.append(time.perf_counter() - began)
+            assert report.ok and report.created == pupils, report.summary()
+            if run == 0:
+                school = other
+        t_pupils = statistics.median(pupil_times)
         user = accounts.create_user(school, f"importer{seq}@bench.example.org", "Bench Importer", ["staff"],
                                     PASSWORD)
-        began = time.perf_counter()
-        report = imports.import_pupils(school, pupil_file, None, today=today)
-        t_pupils = time.perf_counter() - began
-        assert report.ok and report.created == pupils, report.summary()
         upns = list(db.session.scalars(db.select(Child.upn).where(Child.school_id == school.id)))
         obs_file = generate.observations_csv(upns, [user.email], observations, seed=seq)
         began = time.perf_counter()

@@ -33,6 +33,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import aliased, selectinload
 
 from ..domain.prompts import (
+    REVIEW_DECISIONS_READ,
     RULE_IDS,
     RULE_NAMES,
     ChildRecords,
@@ -85,7 +86,8 @@ def records_for(children: Sequence[Child], since: date | None = None) -> dict[in
 
     With `since`, concerns that happened before it are left unread (see `horizon`), and so are
     reviews decided before it (the rules count a review only inside a window, as they count
-    concerns); referrals and life events are few and are always read whole.
+    concerns); referrals and life events are few and are always read whole. Only the reviews the
+    rules read (`REVIEW_DECISIONS_READ`) are read at all.
     """
     ids = [c.id for c in children]
     if not ids:
@@ -111,7 +113,7 @@ def records_for(children: Sequence[Child], since: date | None = None) -> dict[in
         stmt = stmt.outerjoin(_LATER, and_(_LATER.observation_id == version.observation_id,
                                            _LATER.number > version.number)).where(
             _LATER.id.is_(None), version.occurred_on >= since)
-    for row in connection.execute(stmt):
+    for row in connection.execute(stmt).all():  # fetched at once, not a round of fetchone per row
         latest[row.id] = row  # versions come in order, so the last one seen is the current one
     observations: dict[int, list[ObservationFact]] = defaultdict(list)
     for row in latest.values():
@@ -123,11 +125,13 @@ def records_for(children: Sequence[Child], since: date | None = None) -> dict[in
             is_strength=categories == {STRENGTH_CATEGORY.slug},
         ))
     reviews: dict[int, list[ReviewFact]] = defaultdict(list)
+    # Most reviews decide "monitor" or "speak to a parent"; the rules read only those that gave help.
     review_stmt = (select(Review.id, Review.child_id, Review.observation_id, Review.decision, Review.decided_on)
-                   .where(Review.child_id.in_(ids)).order_by(Review.id))
+                   .where(Review.child_id.in_(ids), Review.decision.in_(sorted(REVIEW_DECISIONS_READ)))
+                   .order_by(Review.id))
     if since is not None:
         review_stmt = review_stmt.where(Review.decided_on >= since)
-    for r in connection.execute(review_stmt):
+    for r in connection.execute(review_stmt).all():
         reviews[r.child_id].append(ReviewFact(r.id, r.observation_id, r.decision, r.decided_on))
     referrals: dict[int, list[ReferralFact]] = defaultdict(list)
     for r in connection.execute(

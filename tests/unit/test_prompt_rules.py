@@ -10,6 +10,7 @@ from datetime import date, timedelta
 import pytest
 
 from chronology.domain.prompts import (
+    REVIEW_DECISIONS_READ,
     RULE_IDS,
     RULES,
     ChildRecords,
@@ -745,7 +746,7 @@ def test_a_long_history_gives_the_same_prompts_whatever_order_its_records_arrive
     ({"E2": {"window_days": 40}, "E13": {"window_days": 900}}, frozenset({"E1"})),
     ({}, frozenset(rule for rule in RULE_IDS if rule != "E10")),
 ])
-def test_concerns_and_reviews_older_than_the_longest_window_cannot_change_any_prompt(overrides, disabled):
+def test_what_the_app_leaves_unread_cannot_change_any_prompt(overrides, disabled):
     # The app reads only concerns inside the longest enabled window; that must never change a prompt.
     settings = settings_with(overrides)
     since = settings.longest_window_days(disabled)
@@ -761,7 +762,7 @@ def test_concerns_and_reviews_older_than_the_longest_window_cannot_change_any_pr
     inside = AS_OF - timedelta(days=since)
     recent = ChildRecords(date_of_birth=NINE_YEAR_OLD, gender="male",
                           observations=[o for o in observations if o.occurred_on > inside],
-                          reviews=[r for r in reviews if r.decided_on > inside])
+                          reviews=[r for r in reviews if r.decided_on > inside and r.decision in REVIEW_DECISIONS_READ])
     assert len(recent.observations) < len(every.observations) and len(recent.reviews) < len(every.reviews)
     assert evaluate(every, AS_OF, settings, disabled) == evaluate(recent, AS_OF, settings, disabled)
 

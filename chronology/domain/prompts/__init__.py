@@ -13,6 +13,7 @@ from .rules import (
     RULE_IDS,
     RULE_NAMES,
     RULES,
+    REVIEW_DECISIONS_READ,
     E1Settings,
     E2Settings,
     E3Settings,
@@ -58,7 +59,7 @@ from .rules import (
 )
 
 __all__ = [
-    "RULE_IDS", "RULE_NAMES", "RULES",
+    "RULE_IDS", "RULE_NAMES", "RULES", "REVIEW_DECISIONS_READ",
     "ChildRecords", "LifeEventFact", "ObservationFact", "RecordId", "ReferralFact", "ReviewFact",
     "record_ref",
     "E1Settings", "E2Settings", "E3Settings", "E4Settings", "E5Settings", "E6Settings",

@@ -81,9 +81,9 @@ def _tune_sqlite(dbapi_connection, _record) -> None:  # noqa: ANN001
     The busy timeout lets two people saving at once queue rather than fail.
     """
     cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=10000")  # first: switching to WAL may itself wait for a lock
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
 
 

@@ -95,7 +95,7 @@ def event_hash(fields: dict[str, Any], prev_hash: str) -> str:
 # --- Extending the chain at flush time ----------------------------------------------------------
 
 
-def _lock_chain(connection) -> None:  # noqa: ANN001 (a SQLAlchemy Connection)
+def lock_chain_on(connection) -> None:  # noqa: ANN001 (a SQLAlchemy Connection)
     """Serialise appenders until this transaction ends (see the module docstring)."""
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
@@ -132,7 +132,7 @@ def _chain_new_events(session: Session, flush_context, instances) -> None:  # no
         return
     new.sort(key=lambda obj: inspect(obj).insert_order)
     connection = session.connection(bind_arguments={"mapper": inspect(AuditEvent)})
-    _lock_chain(connection)
+    lock_chain_on(connection)
     prev, new_ids = _last_hash_and_next_ids(connection, len(new))
     for obj, new_id in zip(new, new_ids, strict=True):
         obj.id = new_id

@@ -12,11 +12,11 @@ from datetime import datetime
 from typing import Any, Iterator
 
 from flask import has_request_context, request
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from ..extensions import db
 from ..models import AuditEvent, Child, User
-from ..models.audit import GENESIS, canonical_at, chain_fields, event_hash
+from ..models.audit import GENESIS, canonical_at, chain_fields, event_hash, lock_chain_on
 
 
 def record(
@@ -45,6 +45,16 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+def lock_chain() -> None:
+    """Take the audit chain's lock now, for the rest of this transaction.
+
+    Writing an audit event takes it anyway (at flush); a service that will update rows other
+    writers also update takes it first, so every transaction takes the lock before the rows and
+    none can wait for another in the opposite order.
+    """
+    lock_chain_on(db.session.connection(bind_arguments={"mapper": inspect(AuditEvent)}))
 
 
 def record_denial(

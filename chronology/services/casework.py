@@ -54,9 +54,12 @@ def record_review(observation: Observation, by: User, decision: str, reason: str
                     decided_on=decided_on, created_by=by)
     db.session.add(review)
     db.session.flush()
-    _mark_reviewed(observation, review)
     audit.record("review.create", user_id=by.id, school_id=observation.school_id, object_type="review",
                  object_id=review.id, child_id=observation.child_id, detail={"decision": decision})
+    # The audit chain's lock before the observation's row, the order every writer takes them in
+    # (marking a concern significant does the same); the other order could deadlock.
+    db.session.flush()
+    _mark_reviewed(observation, review)
     prompts.reevaluate_with_change(observation.child, today)
     db.session.commit()  # the record, its audit event and the prompts it changes, together
     return review

@@ -341,6 +341,9 @@ def reevaluate_with_change(child: Child, as_of: date) -> None:
     the savepoint alone is rolled back, the failure is logged, and the nightly evaluate-prompts
     puts it right.
     """
+    # The caller's own record and audit event are written first, outside the savepoint: a failure
+    # there is the caller's, raised as itself, and never mistaken for (or hidden as) a prompt failure.
+    db.session.flush()
     for attempt in (1, 2):
         try:
             with db.session.begin_nested():
@@ -369,6 +372,9 @@ def _children_of(school: School) -> list[Child]:
 
 def reevaluate_school(school: School, as_of: date) -> Summary:
     """Evaluate every child of a school (the nightly run), a chunk of children at a time."""
+    # Like every writer, take the audit chain's lock before touching prompt rows: a teacher's write
+    # holds it while it updates its child's prompts, so the opposite order could deadlock.
+    audit.lock_chain()
     rules = school_rules(school.id)
     summary = Summary()
     children = _children_of(school)

@@ -47,21 +47,25 @@ def _sqlite_guards(create: bool) -> None:
 def upgrade():
     postgresql = op.get_bind().dialect.name == "postgresql"
     op.add_column(TABLE, sa.Column('child_id', sa.Integer(), nullable=True))
+    fill = (f"UPDATE {TABLE} SET child_id = (SELECT observations.child_id FROM observations "
+            f"WHERE observations.id = {TABLE}.observation_id)")
     if postgresql:
+        # Inside the migration's transaction: if anything fails, the guard was never off.
         op.execute(f"ALTER TABLE {TABLE} DISABLE TRIGGER observation_versions_no_update")
-    else:
-        op.execute("DROP TRIGGER IF EXISTS observation_versions_no_update")
-    op.execute(f"UPDATE {TABLE} SET child_id = (SELECT observations.child_id FROM observations "
-               f"WHERE observations.id = {TABLE}.observation_id)")
-    if postgresql:
+        op.execute(fill)
         op.execute(f"ALTER TABLE {TABLE} ENABLE TRIGGER observation_versions_no_update")
         op.alter_column(TABLE, 'child_id', existing_type=sa.Integer(), nullable=False)
         op.create_foreign_key(FK, TABLE, 'children', ['child_id'], ['id'])
     else:
-        with op.batch_alter_table(TABLE, recreate="always") as batch_op:
-            batch_op.alter_column('child_id', existing_type=sa.Integer(), nullable=False)
-            batch_op.create_foreign_key(FK, 'children', ['child_id'], ['id'])
-        _sqlite_guards(create=True)
+        # SQLite runs this DDL outside a transaction: whatever fails, the guards are put back.
+        try:
+            op.execute("DROP TRIGGER IF EXISTS observation_versions_no_update")
+            op.execute(fill)
+            with op.batch_alter_table(TABLE, recreate="always") as batch_op:
+                batch_op.alter_column('child_id', existing_type=sa.Integer(), nullable=False)
+                batch_op.create_foreign_key(FK, 'children', ['child_id'], ['id'])
+        finally:
+            _sqlite_guards(create=True)
     op.create_index(INDEX, TABLE, ['child_id', 'occurred_on'], unique=False)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from datetime import date, timedelta
 
@@ -225,3 +226,71 @@ def test_the_migration_chains_the_events_already_recorded(empty_database, instan
         assert audit.verify_chain().intact
         db.session.remove()
         db.engine.dispose()
+
+
+def test_a_review_and_a_significant_mark_on_the_same_concern_at_once_both_succeed(app, monkeypatch):
+    """Every writer takes the chain's lock before the rows it updates, so none waits in the opposite order.
+
+    The review is paused right after it marks the concern reviewed, while the significant mark runs:
+    had the review updated the concern's row before taking the chain's lock, the two would deadlock.
+    """
+    from datetime import date
+
+    from chronology.domain.observation_rules import ObservationDraft
+    from chronology.models import Observation, Review, User
+    from chronology.services import casework, observations
+    from tests.factories import make_child, make_user
+
+    school = make_school()
+    teacher, dsl, child = make_user(school, "staff"), make_user(school, "dsl"), make_child(school)
+    draft = ObservationDraft(occurred_on=date(2026, 3, 2), occurred_time=None, occurred_approx=False,
+                             location="Classroom", categories=("hunger",), source="staff", first_hand=True,
+                             description="Came in hungry and asked for toast twice.", child_voice="",
+                             action_taken="Told the DSL.")
+    concern_id = observations.record_observation(school, child, teacher, draft, today=date(2026, 3, 3)).id
+    child_id, dsl_id = child.id, dsl.id
+    db.session.remove()
+
+    marked = threading.Event()
+    original = casework._mark_reviewed
+
+    def slow_mark(observation, review):  # noqa: ANN001
+        original(observation, review)
+        marked.set()
+        time.sleep(0.5)  # long enough for the other writer to reach its locks
+
+    monkeypatch.setattr(casework, "_mark_reviewed", slow_mark)
+    errors: list[BaseException] = []
+
+    def review() -> None:
+        try:
+            with app.app_context():
+                casework.record_review(db.session.get(Observation, concern_id), db.session.get(User, dsl_id),
+                                       "monitor", "Seen; keep watching.", date(2026, 3, 3), today=date(2026, 3, 3))
+                db.session.remove()
+        except BaseException as error:  # noqa: BLE001
+            errors.append(error)
+
+    def significant() -> None:
+        try:
+            marked.wait(timeout=10)
+            with app.app_context():
+                from chronology.models import Child
+
+                casework.mark_significant(db.session.get(Child, child_id), db.session.get(User, dsl_id),
+                                          "observation", concern_id, True)
+                db.session.remove()
+        except BaseException as error:  # noqa: BLE001
+            errors.append(error)
+
+    workers = [threading.Thread(target=review), threading.Thread(target=significant)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert not errors, errors
+    db.session.expire_all()
+    concern = db.session.get(Observation, concern_id)
+    assert concern.significant is True and concern.reviewed_at is not None
+    assert db.session.scalar(db.select(db.func.count()).select_from(Review)) == 1
+    assert audit.verify_chain().intact

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from chronology.domain.observation_rules import ObservationDraft
@@ -389,3 +390,18 @@ def test_a_correction_that_moves_a_concern_out_of_the_window_stops_it_counting(a
     back = ObservationDraft(**{**draft.__dict__, "occurred_on": TODAY - timedelta(days=5)})
     observation_service.amend_observation(concerns[0], teacher, back, "The first date was right.", today=TODAY)
     assert prompts_of(child, "E1")[0].firing is True
+
+
+def test_a_failure_in_the_callers_own_write_is_raised_as_itself_not_logged_as_a_prompt_failure(app, monkeypatch,
+                                                                                                caplog):
+    from sqlalchemy.exc import IntegrityError
+
+    from chronology.models import Review
+
+    school, teacher, dsl, child = setup()
+    monkeypatch.setattr(app, "testing", False)  # prompt failures are logged, not raised, in service
+    db.session.add(Review(school_id=school.id, child_id=child.id))  # no concern, decision or date: refused
+    with pytest.raises(IntegrityError):
+        prompt_service.reevaluate_with_change(child, TODAY)
+    db.session.rollback()
+    assert "Pattern prompts could not be evaluated" not in caplog.text

@@ -473,7 +473,7 @@ def figure_6(backend: str, app, url: str, pupils: int, observations: int, seq: i
              label: str = "6", goals: bool = True) -> tuple[float, float]:
     from bench import generate
     from chronology.extensions import db
-    from chronology.models import Child, School, User
+    from chronology.models import Child
     from chronology.services import accounts, imports
 
     establishment = f"{5000 + seq:04d}"
@@ -499,7 +499,7 @@ def figure_6(backend: str, app, url: str, pupils: int, observations: int, seq: i
         report = imports.import_observations(school, obs_file, None, today=today)
         t_obs = time.perf_counter() - began
         assert report.ok and report.created == observations, report.summary()
-        school_id, user_id = school.id, user.id
+        user_id = user.id
         db.session.remove()
     # Baseline: the same rows inserted with plain bulk statements (the generator's path), no parsing or checks.
     with app.app_context():

@@ -95,3 +95,17 @@ def post_form(client, url: str, data: dict, *, form_url: str | None = None):
     payload = dict(data)
     payload["csrf_token"] = csrf_from(page.get_data(as_text=True))
     return client.post(url, data=payload)
+
+
+def record_concern(school: School, child: Child, author: User, *, occurred_on: date = date(2026, 3, 2),
+                   today: date = date(2026, 3, 3)):
+    """A plain concern about hunger, written through the service as a teacher would."""
+    from chronology.domain.observation_rules import ObservationDraft
+    from chronology.services import observations
+
+    draft = ObservationDraft(occurred_on=occurred_on, occurred_time=None, occurred_approx=False,
+                             location="Classroom", categories=("hunger",), source="staff", first_hand=True,
+                             description="Came in hungry and asked for toast twice.", child_voice="",
+                             action_taken="Told the DSL.")
+    return observations.record_observation(school, child, author, draft, today=today)
+

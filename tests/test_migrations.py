@@ -39,20 +39,14 @@ def test_the_reviewed_marker_is_backfilled_from_the_earliest_review(app):
     from flask_migrate import downgrade
     from sqlalchemy import bindparam, select, text
 
-    from chronology.domain.observation_rules import ObservationDraft
     from chronology.models import Observation, School
     from chronology.models.types import UTCDateTime
     from chronology.services import casework, observations
-    from tests.factories import make_child, make_school, make_user
+    from tests.factories import make_child, make_school, make_user, record_concern
 
     school = make_school()
     teacher, dsl, child = make_user(school, "staff"), make_user(school, "dsl"), make_child(school)
-    draft = ObservationDraft(occurred_on=date(2026, 3, 2), occurred_time=None, occurred_approx=False,
-                             location="Classroom", categories=("hunger",), source="staff", first_hand=True,
-                             description="Came in hungry and asked for toast twice.", child_voice="",
-                             action_taken="Told the DSL.")
-    twice, never, once = (observations.record_observation(school, child, teacher, draft, today=date(2026, 3, 3))
-                          for _ in range(3))
+    twice, never, once = (record_concern(school, child, teacher) for _ in range(3))
     twice_id, never_id, once_id = twice.id, never.id, once.id
     school_id, child_id, dsl_id = school.id, child.id, dsl.id
     casework.record_review(once, dsl, "monitor", "Seen.", date(2026, 3, 3), today=date(2026, 3, 3))
@@ -82,28 +76,20 @@ def test_the_reviewed_marker_is_backfilled_from_the_earliest_review(app):
 
 def test_versions_are_given_their_child_and_stay_guarded(app):
     """0009 on a database with history: every version takes its observation's child; the guards stay."""
-    from datetime import date
-
     import pytest
     from flask_migrate import downgrade
     from sqlalchemy import select, text
     from sqlalchemy.exc import DatabaseError
 
-    from chronology.domain.observation_rules import ObservationDraft
     from chronology.models import ObservationVersion
-    from chronology.services import observations
-    from tests.factories import make_child, make_school, make_user
+    from tests.factories import make_child, make_school, make_user, record_concern
 
     school = make_school()
     teacher = make_user(school, "staff")
     ada, ben = make_child(school, "Ada", "Pupil"), make_child(school, "Ben", "Pupil")
-    draft = ObservationDraft(occurred_on=date(2026, 3, 2), occurred_time=None, occurred_approx=False,
-                             location="Classroom", categories=("hunger",), source="staff", first_hand=True,
-                             description="Came in hungry and asked for toast twice.", child_voice="",
-                             action_taken="Told the DSL.")
     expected = {}
     for child in (ada, ben, ada):
-        observation = observations.record_observation(school, child, teacher, draft, today=date(2026, 3, 3))
+        observation = record_concern(school, child, teacher)
         expected[observation.versions[0].id] = child.id
     db.session.remove()
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from ..domain.names import query_terms
 from ..domain.observation_rules import ObservationDraft, problems
 from ..extensions import db
-from ..models import Child, Membership, Observation, ObservationVersion, Review, School, User
+from ..models import Child, Membership, Observation, ObservationVersion, School, User
 from . import ServiceError, audit, drafts, prompts
 from .paging import Page, paginate
 

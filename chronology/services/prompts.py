@@ -54,7 +54,7 @@ from ..domain.prompts import InvalidSettings as InvalidRuleSettings
 from ..domain.vocabulary import STRENGTH_CATEGORY
 from ..extensions import db
 from ..models import (
-    Child, LifeEvent, Observation, ObservationVersion, Prompt, PromptSetting, Referral, Review,
+    Child, LifeEvent, ObservationVersion, Prompt, PromptSetting, Referral, Review,
     School, User,
 )
 from ..models.prompt import ANSWERED_STATUSES, OPEN_STATUSES, join_refs

@@ -7,7 +7,6 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from chronology.domain.observation_rules import ObservationDraft
 from chronology.domain.upn import synthetic_upn
 from chronology.extensions import db
 from chronology.models import AuditEvent, Observation, ObservationVersion, Prompt

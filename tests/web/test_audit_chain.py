@@ -234,20 +234,13 @@ def test_a_review_and_a_significant_mark_on_the_same_concern_at_once_both_succee
     The review is paused right after it marks the concern reviewed, while the significant mark runs:
     had the review updated the concern's row before taking the chain's lock, the two would deadlock.
     """
-    from datetime import date
-
-    from chronology.domain.observation_rules import ObservationDraft
     from chronology.models import Observation, Review, User
-    from chronology.services import casework, observations
-    from tests.factories import make_child, make_user
+    from chronology.services import casework
+    from tests.factories import record_concern
 
     school = make_school()
     teacher, dsl, child = make_user(school, "staff"), make_user(school, "dsl"), make_child(school)
-    draft = ObservationDraft(occurred_on=date(2026, 3, 2), occurred_time=None, occurred_approx=False,
-                             location="Classroom", categories=("hunger",), source="staff", first_hand=True,
-                             description="Came in hungry and asked for toast twice.", child_voice="",
-                             action_taken="Told the DSL.")
-    concern_id = observations.record_observation(school, child, teacher, draft, today=date(2026, 3, 3)).id
+    concern_id = record_concern(school, child, teacher).id
     child_id, dsl_id = child.id, dsl.id
     db.session.remove()
 

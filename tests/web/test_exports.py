@@ -231,7 +231,6 @@ def test_unicode_names_and_a_2000_character_entry_come_out_whole(client):
     response = export(client, child)
     assert response.status_code == 200
     pages = pdf_pages(response.data)
-    text = flat("\n".join(pages))
     assert flat(long_words) in body_text(pages, "Siobhán O'Neill · born 04/05/2015")
     assert all("Siobhán O'Neill" in flat(page) for page in pages)
 

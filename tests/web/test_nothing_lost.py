@@ -8,7 +8,6 @@ from http.cookiejar import CookieJar
 from urllib.parse import urlencode
 from urllib.request import HTTPCookieProcessor, build_opener
 
-import pytest
 from sqlalchemy import create_engine, func, select, text, update
 from werkzeug.serving import make_server
 

@@ -369,7 +369,7 @@ def _made_by(referral: ReferralFact, as_of: date) -> bool:
 
 HELP_DECISIONS = REFERRAL_DECISIONS | {"early-help"}
 # The only reviews any rule reads (E1: help already given). A caller may leave the others unread.
-REVIEW_DECISIONS_READ: frozenset[str] = frozenset(HELP_DECISIONS)
+REVIEW_DECISIONS_READ: frozenset[str] = HELP_DECISIONS
 # A child already on a plan or known to social care needs more than an early help
 # assessment, so suggesting one would be wrong advice.
 ALREADY_SUPPORTED_FLAGS = frozenset({"early-help-plan", "child-in-need", "cp-plan-current"})

@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from .extensions import db
-from .models import School, User
+from .models import Membership, School, User
 
 F = TypeVar("F", bound=Callable)
 
@@ -21,8 +21,10 @@ def load_user(user_id: str) -> User | None:
 
     if not user_id.isdigit():
         return None
-    # Memberships come with the user (one query, not two): every request asks for roles.
-    user = db.session.get(User, int(user_id), options=[joinedload(User.memberships)])
+    # Memberships and their schools come with the user (one query, not three): every request asks
+    # for roles and the school acted for, which `current_school` then finds already loaded.
+    user = db.session.get(User, int(user_id), options=[
+        joinedload(User.memberships).joinedload(Membership.school)])
     if user is None or not user.active:
         return None
     if sessions.find_live(session.get("sid"), user.id) is None:

@@ -107,6 +107,13 @@ def lock_chain_on(connection) -> None:  # noqa: ANN001 (a SQLAlchemy Connection)
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def lock_chain_in(session: Session) -> None:
+    """Take the chain's lock for this session's transaction, unless it already holds it."""
+    if not session.info.get(_LOCKED):
+        lock_chain_on(session.connection(bind_arguments={"mapper": inspect(AuditEvent)}))
+        session.info[_LOCKED] = True
+
+
 def _last_hash_and_next_ids(connection, count: int) -> tuple[str, list[int]]:  # noqa: ANN001
     """Under the chain lock: the newest event's hash, and ids for the new events, in one query."""
     table = AuditEvent.__table__
@@ -132,8 +139,15 @@ def _chain_new_events(session: Session, flush_context, instances) -> None:  # no
         return
     new.sort(key=lambda obj: inspect(obj).insert_order)
     connection = session.connection(bind_arguments={"mapper": inspect(AuditEvent)})
-    lock_chain_on(connection)
-    prev, new_ids = _last_hash_and_next_ids(connection, len(new))
+    head = session.info.get(_HEAD)
+    if head is None:
+        lock_chain_in(session)
+        prev, new_ids = _last_hash_and_next_ids(connection, len(new))
+    else:
+        # This transaction wrote the newest events and has held the lock since: nobody else can
+        # have appended, so the head is the one it wrote (no lock or read again).
+        last_id, prev = head
+        new_ids = _ids_after(connection, last_id, len(new))
     for obj, new_id in zip(new, new_ids, strict=True):
         obj.id = new_id
         obj.at = obj.at or utcnow()
@@ -143,6 +157,32 @@ def _chain_new_events(session: Session, flush_context, instances) -> None:  # no
         obj.prev_hash = prev
         obj.hash = obj.computed_hash()
         prev = obj.hash
+    session.info[_HEAD] = (new_ids[-1], prev)
+
+
+# The chain's head as this transaction left it: (last id, last hash). Forgotten whenever any
+# transaction or savepoint ends, since a rollback takes the events it wrote away with it.
+_HEAD = "audit_chain_head"
+
+
+_LOCKED = "audit_chain_locked"
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_head(session: Session, transaction) -> None:  # noqa: ANN001
+    # Not for the inner transaction each flush runs in: only the real one, or a savepoint.
+    if transaction.nested or transaction.parent is None:
+        session.info.pop(_HEAD, None)
+        session.info.pop(_LOCKED, None)
+
+
+def _ids_after(connection, last_id: int, count: int) -> list[int]:  # noqa: ANN001
+    if connection.dialect.name == "postgresql":
+        # Ids still come from the sequence, which other writers use too once the lock is free.
+        return sorted(connection.execute(select(
+            func.nextval(func.pg_get_serial_sequence("audit_events", "id"))
+        ).select_from(func.generate_series(1, count))).scalars())
+    return list(range(last_id + 1, last_id + 1 + count))
 
 
 @event.listens_for(AuditEvent, "before_update")

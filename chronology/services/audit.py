@@ -12,11 +12,11 @@ from datetime import datetime
 from typing import Any, Iterator
 
 from flask import has_request_context, request
-from sqlalchemy import inspect, select
+from sqlalchemy import select
 
 from ..extensions import db
 from ..models import AuditEvent, Child, User
-from ..models.audit import GENESIS, canonical_at, chain_fields, event_hash, lock_chain_on
+from ..models.audit import GENESIS, canonical_at, chain_fields, event_hash, lock_chain_in
 
 
 def record(
@@ -54,7 +54,7 @@ def lock_chain() -> None:
     writers also update takes it first, so every transaction takes the lock before the rows and
     none can wait for another in the opposite order.
     """
-    lock_chain_on(db.session.connection(bind_arguments={"mapper": inspect(AuditEvent)}))
+    lock_chain_in(db.session())
 
 
 def record_denial(

@@ -48,10 +48,10 @@ def waiting_for(user: User) -> dict[str, object] | None:
 def sent(user: User) -> None:
     """The concern has been written, so the drafts that led to it are done with. The caller
     commits, with the concern itself."""
+    drafts = SavedDraft.__table__
+    # A plain UPDATE on the table: no draft is loaded in this session to keep in step, and the
+    # ORM's bulk-update path costs a millisecond on every concern sent.
     db.session.execute(
-        update(SavedDraft).where(SavedDraft.user_id == user.id, SavedDraft.restored_at.is_(None))
-        .values(restored_at=utcnow()),
-        # No draft is loaded in this session to keep in step; skipping that search saves a
-        # millisecond on every concern sent.
-        execution_options={"synchronize_session": False},
+        update(drafts).where(drafts.c.user_id == user.id, drafts.c.restored_at.is_(None))
+        .values(restored_at=utcnow())
     )

@@ -62,8 +62,6 @@ def record_observation(school: School, child: Child, author: User, draft: Observ
     errors = problems(draft, date_of_birth=child.date_of_birth, today=today)
     if errors:
         raise InvalidObservation(errors)
-    if submission_key and (earlier := _by_submission_key(submission_key, author)) is not None:
-        return earlier
     observation = Observation(school_id=school.id, child=child, created_by=author, urgent=draft.urgent,
                               submission_key=submission_key)
     observation.versions.append(_version_from(draft, number=1, author=author, reason=""))
@@ -71,7 +69,9 @@ def record_observation(school: School, child: Child, author: User, draft: Observ
     try:
         db.session.flush()
     except IntegrityError:
-        # The same form sent twice at the same moment: the other request wrote it.
+        # The key is unique, so the database itself says when this form was sent before (a double
+        # click, the back button, two sends at the same moment): give back the one already written.
+        # Asking first would cost every concern a query for what almost never happens.
         db.session.rollback()
         earlier = _by_submission_key(submission_key, author) if submission_key else None
         if earlier is None:
@@ -83,8 +83,19 @@ def record_observation(school: School, child: Child, author: User, draft: Observ
     drafts.sent(author)
     # One commit: the concern, its audit event, the prompts it raises and the end of any kept draft.
     prompts.reevaluate_with_change(child, today)
-    db.session.commit()
+    _commit_keeping_loaded()
     return observation
+
+
+def _commit_keeping_loaded() -> None:
+    """Commit without expiring what this session holds: the new record's values are the ones just
+    written, and reading them back (to redirect to it) would cost a query for nothing."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 def _by_submission_key(key: str, author: User) -> Observation | None:

@@ -28,8 +28,8 @@ from dataclasses import dataclass, field, fields
 from datetime import date
 
 from flask import abort, current_app
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy import and_, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import aliased, selectinload
 
 from ..domain.prompts import (
@@ -275,17 +275,25 @@ def _stored_for(child_ids: Iterable[int]) -> dict[int, dict[str, Prompt]]:
 _Change = tuple[Prompt, Child, str, Outcome]
 
 
-def _reconcile(child: Child, records: ChildRecords, stored: dict[str, Prompt], rules: SchoolRules,
-               as_of: date, changed: list[_Change]) -> Summary:
-    """Bring one child's stored prompts up to date; each change is added to `changed`, whose audit
-    events `_audit_changes` writes after one flush (not one flush per change: an N+1 of writes)."""
-    summary = Summary(children=1)
+def _decisions(records: ChildRecords, stored: dict[str, Prompt], rules: SchoolRules,
+               as_of: date) -> list[tuple[str, Prompt | None, Outcome]]:
+    """What each of one child's prompts becomes. Changes nothing, so a failure here loses nothing."""
     fired = {p.rule: p for p in evaluate(records, as_of, rules.settings, rules.disabled)}
+    decided = []
     for rule_id in RULE_IDS:
         row = stored.get(rule_id)
         outcome = decide(row, fired.get(rule_id), as_of)
-        if outcome is None:
-            continue
+        if outcome is not None:
+            decided.append((rule_id, row, outcome))
+    return decided
+
+
+def _apply(child: Child, decided: list[tuple[str, Prompt | None, Outcome]], as_of: date,
+           changed: list[_Change]) -> Summary:
+    """Bring one child's stored prompts to what was decided; each change is added to `changed`, whose
+    audit events `_audit_changes` writes after one flush (not one flush per change: an N+1 of writes)."""
+    summary = Summary(children=1)
+    for rule_id, row, outcome in decided:
         if row is None:
             row = Prompt(school_id=child.school_id, child_id=child.id, rule=rule_id)
             db.session.add(row)
@@ -304,6 +312,11 @@ def _reconcile(child: Child, records: ChildRecords, stored: dict[str, Prompt], r
     return summary
 
 
+def _reconcile(child: Child, records: ChildRecords, stored: dict[str, Prompt], rules: SchoolRules,
+               as_of: date, changed: list[_Change]) -> Summary:
+    return _apply(child, _decisions(records, stored, rules, as_of), as_of, changed)
+
+
 def _audit_changes(changed: list[_Change], as_of: date) -> None:
     """One flush gives every new prompt its id; then one audit event per change, in order."""
     if not changed:
@@ -317,16 +330,20 @@ def _audit_changes(changed: list[_Change], as_of: date) -> None:
     changed.clear()
 
 
+def _decide_for(child: Child, as_of: date) -> list[tuple[str, Prompt | None, Outcome]]:
+    rules = school_rules(child.school_id)
+    records = records_for([child], since=rules.horizon(as_of))[child.id]
+    stored = _stored_for([child.id]).get(child.id, {})
+    return _decisions(records, stored, rules, as_of)
+
+
 def reevaluate_child(child: Child, as_of: date) -> Summary:
     """Evaluate one child's rules and bring their stored prompts up to date. The caller commits.
 
     Touches only this child's records: a handful of queries, whatever the size of the school.
     """
-    rules = school_rules(child.school_id)
-    records = records_for([child], since=rules.horizon(as_of))[child.id]
-    stored = _stored_for([child.id]).get(child.id, {})
     changed: list[_Change] = []
-    summary = _reconcile(child, records, stored, rules, as_of, changed)
+    summary = _apply(child, _decide_for(child, as_of), as_of, changed)
     _audit_changes(changed, as_of)
     db.session.flush()
     return summary
@@ -335,29 +352,34 @@ def reevaluate_child(child: Child, as_of: date) -> Summary:
 def reevaluate_with_change(child: Child, as_of: date) -> None:
     """Evaluate this child's prompts inside the transaction of the change that calls for it, so the
     record and the prompts it raises are committed together, in one commit. The caller has added
-    (and flushed) its record and its audit event, and commits after.
+    its record and its audit event, and commits after.
 
-    The record must never be lost to the prompts: evaluation runs in a savepoint, and if it fails
-    the savepoint alone is rolled back, the failure is logged, and the nightly evaluate-prompts
-    puts it right.
+    The record must never be lost to the prompts. Everything that can go wrong in the rules happens
+    before anything is changed: the child's records are read and every outcome decided first. If
+    that fails, the failure is logged, the prompts are left as they were, the record is still
+    committed, and the nightly evaluate-prompts puts the prompts right. Only then are the prompt
+    rows changed, which is plain writing.
     """
-    # The caller's own record and audit event are written first, outside the savepoint: a failure
-    # there is the caller's, raised as itself, and never mistaken for (or hidden as) a prompt failure.
+    # The caller's own record and audit event are written first: a failure there is the caller's,
+    # raised as itself, and never mistaken for (or hidden as) a prompt failure.
     db.session.flush()
-    for attempt in (1, 2):
-        try:
-            with db.session.begin_nested():
-                reevaluate_child(child, as_of)
-            return
-        except IntegrityError:
-            # Two people wrote about the same child at once and both raised the same prompt:
-            # the other one's row is there now, so evaluating again updates it instead.
-            if attempt == 2:
-                _evaluation_failed(child)
-                return
-        except Exception:
-            _evaluation_failed(child)
-            return
+    # Hold the audit chain's lock while reading, so a write about the same child at the same moment
+    # waits for this one and then reads its record: neither can miss the other's, and no two can
+    # raise the same prompt at once. (The caller's audit event has taken it already, as a rule.)
+    audit.lock_chain()
+    try:
+        decided = _decide_for(child, as_of)
+    except SQLAlchemyError:
+        # The database failed, not a rule: the whole write fails with it and says so (the view
+        # keeps what was typed), rather than commit a transaction the database has given up on.
+        raise
+    except Exception:
+        _evaluation_failed(child)
+        return
+    changed: list[_Change] = []
+    _apply(child, decided, as_of, changed)
+    _audit_changes(changed, as_of)
+    db.session.flush()
 
 
 def _evaluation_failed(child: Child) -> None:

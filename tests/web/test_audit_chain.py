@@ -63,6 +63,47 @@ def test_a_rolled_back_event_leaves_no_gap_in_the_chain(app):
     assert audit.verify_chain().intact
 
 
+def test_a_transaction_reads_the_chain_head_once_however_many_times_it_flushes(app):
+    school = make_school()
+    db.session.commit()
+    reads: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+        if statement.lstrip().upper().startswith("SELECT") and "audit_events.hash" in statement:
+            reads.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        for n in range(3):
+            audit.record("test.flushed", user_id=None, school_id=school.id, detail={"n": n})
+            db.session.flush()
+        db.session.commit()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", seen)
+    assert len(reads) == 1
+    events = chain()
+    assert [json.loads(e.detail)["n"] for e in events[-3:]] == [0, 1, 2]
+    assert_linked(events)
+    assert audit.verify_chain().intact
+
+
+def test_events_of_a_savepoint_rolled_back_leave_the_chain_whole(app):
+    school = make_school()
+    audit.record("test.before", user_id=None, school_id=school.id)
+    db.session.flush()
+    savepoint = db.session.begin_nested()
+    audit.record("test.undone", user_id=None, school_id=school.id)
+    db.session.flush()
+    savepoint.rollback()
+    audit.record("test.after", user_id=None, school_id=school.id)
+    db.session.commit()
+    events = chain()
+    assert [e.action for e in events[-2:]] == ["test.before", "test.after"]
+    assert "test.undone" not in {e.action for e in events}
+    assert_linked(events)
+    assert audit.verify_chain().intact
+
+
 @pytest.mark.parametrize("threads,each", [(6, 8)])
 def test_concurrent_appends_never_fork_the_chain(app, threads, each):
     school_id = make_school().id
@@ -78,6 +119,11 @@ def test_concurrent_appends_never_fork_the_chain(app, threads, each):
                 for n in range(each):
                     audit.record("test.concurrent", user_id=None, school_id=school_id,
                                  detail={"worker": worker, "n": n})
+                    if n % 2:
+                        # Two flushes in one transaction, as a write and the prompts it raises make.
+                        db.session.flush()
+                        audit.record("test.concurrent", user_id=None, school_id=school_id,
+                                     detail={"worker": worker, "n": n, "second": True})
                     db.session.commit()
                 db.session.remove()
         except BaseException as error:  # noqa: BLE001 (reported below)
@@ -90,7 +136,7 @@ def test_concurrent_appends_never_fork_the_chain(app, threads, each):
         worker.join(timeout=60)
     assert not errors, errors
     events = chain()
-    assert len(events) == before + threads * each
+    assert len(events) == before + threads * (each + each // 2)
     assert_linked(events)
     assert len({e.prev_hash for e in events}) == len(events)
     assert audit.verify_chain().intact

@@ -317,6 +317,7 @@ def test_evaluating_one_child_costs_the_same_few_queries_however_big_the_school(
         def count(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
             seen.append(statement)
 
+        db.session.refresh(child)  # loading the child itself is not the evaluation's cost
         event.listen(db.engine, "before_cursor_execute", count)
         try:
             prompt_service.reevaluate_child(child, TODAY)
@@ -373,6 +374,27 @@ def test_if_evaluating_the_prompts_fails_the_concern_is_still_saved_and_the_fail
     assert prompts_of(child) == []
     assert "Pattern prompts could not be evaluated" in caplog.text
     assert "observation.create" in actions()
+
+
+def test_if_the_database_fails_while_the_prompts_are_read_the_whole_write_fails_and_says_so(app, monkeypatch,
+                                                                                          caplog):
+    from sqlalchemy.exc import OperationalError
+
+    school, teacher, dsl, child = setup()
+
+    def gone(*args, **kwargs):
+        raise OperationalError("SELECT ...", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(prompt_service, "records_for", gone)
+    monkeypatch.setattr(app, "testing", False)
+    before = db.session.scalar(select(func.count()).select_from(Observation))
+    # Not logged and committed as if saved: the database gave up on the transaction, so the
+    # writer is told (the form keeps what was typed) instead of a concern silently lost.
+    with pytest.raises(OperationalError):
+        observe(school, child, teacher, days_ago=1)
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(Observation)) == before
+    assert "Pattern prompts could not be evaluated" not in caplog.text
 
 
 def test_a_correction_that_moves_a_concern_out_of_the_window_stops_it_counting(app):

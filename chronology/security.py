@@ -21,13 +21,11 @@ def load_user(user_id: str) -> User | None:
 
     if not user_id.isdigit():
         return None
-    # Memberships and their schools come with the user (one query, not three): every request asks
-    # for roles and the school acted for, which `current_school` then finds already loaded.
-    user = db.session.get(User, int(user_id), options=[
-        joinedload(User.memberships).joinedload(Membership.school)])
+    # The session, the user, their memberships and the schools come in one query: every request
+    # asks for roles and the school acted for, which `current_school` then finds already loaded.
+    user = sessions.live_user(session.get("sid"), int(user_id),
+                              joinedload(User.memberships).joinedload(Membership.school))
     if user is None or not user.active:
-        return None
-    if sessions.find_live(session.get("sid"), user.id) is None:
         return None
     if user.needs_second_factor and not session.get("second_factor_at"):
         # A session that never gave a second factor cannot carry a role that needs one.

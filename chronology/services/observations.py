@@ -56,9 +56,11 @@ def problems_for(draft: ObservationDraft, child: Child | None, *, today: date) -
 
 
 def record_observation(school: School, child: Child, author: User, draft: ObservationDraft,
-                       *, today: date, submission_key: str | None = None) -> Observation:
+                       *, today: date, submission_key: str | None = None, ends_draft: bool = True) -> Observation:
     """Write a new concern. The same submission key twice (a double click, the back button) gives
-    back the one already written instead of a second copy."""
+    back the one already written instead of a second copy. `ends_draft`: the form showed words
+    kept from an ended session, so sending it ends that draft (the form says whether it did,
+    which saves every other concern an UPDATE)."""
     errors = problems(draft, date_of_birth=child.date_of_birth, today=today)
     if errors:
         raise InvalidObservation(errors)
@@ -80,7 +82,8 @@ def record_observation(school: School, child: Child, author: User, draft: Observ
     audit.record("observation.create", user_id=author.id, school_id=school.id,
                  object_type="observation", object_id=observation.id, child_id=child.id,
                  detail={"urgent": draft.urgent})
-    drafts.sent(author)
+    if ends_draft:
+        drafts.sent(author)
     # One commit: the concern, its audit event, the prompts it raises and the end of any kept draft.
     prompts.reevaluate_with_change(child, today)
     _commit_keeping_loaded()

@@ -41,6 +41,23 @@ def find_live(token: str | None, user_id: int, now: datetime | None = None) -> U
     if not token:
         return None
     live = db.session.scalar(select(UserSession).where(UserSession.token_hash == _hash(token)))
+    return _still_live(live, user_id, now)
+
+
+def live_user(token: str | None, user_id: int, *user_options) -> User | None:  # noqa: ANN002
+    """The user behind a live session, read with the session in one query (every request asks)."""
+    if not token:
+        return None
+    found = db.session.execute(
+        select(UserSession, User).join(User, User.id == UserSession.user_id)
+        .where(UserSession.token_hash == _hash(token)).options(*user_options)
+    ).unique().first()
+    if found is None or _still_live(found[0], user_id) is None:
+        return None
+    return found[1]
+
+
+def _still_live(live: UserSession | None, user_id: int, now: datetime | None = None) -> UserSession | None:
     if live is None or live.user_id != user_id or live.ended_at is not None:
         return None
     now = now or utcnow()

@@ -22,6 +22,7 @@ from ..services import clock, drafts, observations as service
 bp = Blueprint("observations", __name__, url_prefix="/observations")
 
 LOGGERS = ("staff", "dsl")
+DRAFT_SHOWN = "draft_shown"  # in the session: the form was given back words kept from an ended session
 
 
 def _advice(description: object, child_voice: object) -> list[dict[str, str | int]]:
@@ -64,6 +65,7 @@ def new():
     kept = drafts.waiting_for(current_user)
     if kept is not None:
         form.values.update(kept)
+        session[DRAFT_SHOWN] = True  # sending this form ends the draft
         flash("Here is what you were writing when your session ended. Check it and press Send.", "info")
         chosen = str(kept.get("child_id") or "")
         child = db.session.get(Child, int(chosen)) if chosen.isdigit() else None
@@ -93,7 +95,8 @@ def create():
         return _render_form(form, child=child, matches=matches, status=400)
     try:
         observation = service.record_observation(school, child, current_user, form.draft, today=clock.today(),
-                                                 submission_key=str(form.values["submission_key"]))
+                                                 submission_key=str(form.values["submission_key"]),
+                                                 ends_draft=bool(session.get(DRAFT_SHOWN)))
     except service.InvalidObservation as invalid:
         form.errors = {**invalid.errors, **form.errors}
         return _render_form(form, child=child, matches=matches, status=400)
@@ -104,6 +107,7 @@ def create():
         form.errors = {"description": "We could not save this just now. Nothing you typed is lost: press "
                                       "Send again in a moment. If it keeps happening, tell your DSL in person."}
         return _render_form(form, child=child, matches=matches, status=503)
+    session.pop(DRAFT_SHOWN, None)
     if observation.urgent:
         service.alert_dsls(observation, url_for("dsl.review", observation_id=observation.id, _external=True))
     return redirect(url_for("observations.submitted", observation_id=observation.id))

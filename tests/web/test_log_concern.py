@@ -202,3 +202,41 @@ def test_post_without_csrf_token_is_refused(client):
     response = client.post("/observations/new", data=_concern(child.id))
     assert response.status_code == 400
     assert db.session.scalar(select(Observation)) is None
+
+
+def test_sending_a_concern_costs_a_few_statements_however_long_the_childs_history(client):
+    """Every teacher's Send runs these, so the number is kept small and fixed: sign-in and school in
+    one read, the child, two inserts, the audit chain, the rules' reads and the prompts."""
+    from sqlalchemy import event
+
+    school = make_school()
+    teacher = make_user(school, "staff")
+    child = make_child(school, "Amara", "Okafor")
+    login(client, teacher.email)
+
+    def statements_for_one_concern() -> list[str]:
+        from tests.factories import csrf_from
+
+        token = csrf_from(client.get("/observations/new").get_data(as_text=True))
+        seen: list[str] = []
+
+        def count(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+            seen.append(" ".join(statement.split()))
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            response = client.post("/observations/new", data={**_concern(child.id), "csrf_token": token})
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        assert response.status_code == 302 and "submitted" in response.headers["Location"]
+        return seen
+
+    first = statements_for_one_concern()
+    for _ in range(8):
+        statements_for_one_concern()
+    later = statements_for_one_concern()
+    assert len(first) <= 13 and len(later) <= 13, later
+    # No draft was given back, so none is ended: no statement on saved drafts.
+    assert not [s for s in later if "saved_drafts" in s]
+    # The concern is not read back after saving just to redirect to it.
+    assert not [s for s in later if s.startswith("SELECT observations.")]

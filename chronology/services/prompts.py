@@ -340,10 +340,12 @@ def _reconcile(child: Child, records: ChildRecords, stored: dict[str, Prompt], r
 
 
 def _audit_changes(changed: list[_Change], as_of: date) -> None:
-    """One flush gives every new prompt its id; then one audit event per change, in order."""
+    """One flush gives every new prompt its id (only if there is a new one: a flush costs as much
+    as a query); then one audit event per change, in order."""
     if not changed:
         return
-    db.session.flush()
+    if any(row.id is None for row, _, _, _ in changed):
+        db.session.flush()
     for row, child, rule_id, outcome in changed:
         audit.record(AUDIT_ACTIONS[outcome.change], user_id=None, school_id=child.school_id,
                      object_type="prompt", object_id=row.id, child_id=child.id,

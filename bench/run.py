@@ -720,6 +720,8 @@ def main() -> int:
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--skip-pdf", action="store_true")
+    parser.add_argument("--skip-trust", action="store_true",
+                        help="with --size full: leave out figure 8 (run it later with --backends '' --append)")
     parser.add_argument("--reuse-pdf", action="store_true",
                         help="with --skip-pdf: keep figure 5 from bench/results-pdf.json (bench_pdf.py's last run)")
     parser.add_argument("--output", type=Path, default=ROOT / "bench",
@@ -753,7 +755,7 @@ def main() -> int:
                 traceback.print_exc()
                 record("-", f"{backend} run failed: {type(error).__name__}: {error}"[:200], backend, float("nan"),
                        None, "", met=False)
-        if size["trust"]:
+        if size["trust"] and not args.skip_trust:
             run_trust(size, tmp)
     pdf = previous_pdf
     if args.skip_pdf and args.reuse_pdf and (ROOT / "bench" / "results-pdf.json").exists():

@@ -16,13 +16,18 @@ drops the lock of a process that dies, so a crash cannot leave it held.
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import sqlite3
+import time
 from pathlib import Path
 
 # Statements that only read, or only mark a place in a transaction, need no write lock.
 # Anything else (INSERT, UPDATE, DELETE, BEGIN IMMEDIATE, DDL, WITH ... INSERT) queues first:
 # queueing a statement that turns out to read only costs a little order, never safety.
+# As long as SQLite's busy timeout (set in chronology/__init__.py), after which SQLite decides.
+WAIT_AT_MOST = 10.0
+
 _READS = ("SELECT", "PRAGMA", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT", "END", "EXPLAIN")
 
 
@@ -43,9 +48,12 @@ class QueuedWriterConnection(sqlite3.Connection):
         path = lock_path(os.fspath(database))
         if path is not None:
             try:
-                self._queue_fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-            except OSError:
-                self._queue_fd = None  # a read-only folder: SQLite's busy timeout still applies
+                # Group-writable like a database a CLI job and the web server may share.
+                self._queue_fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o660)
+            except OSError as error:
+                # SQLite's busy timeout still applies; writers only lose their place in the queue.
+                logging.getLogger(__name__).warning("Writers cannot queue on %s: %s", path, error.strerror)
+                self._queue_fd = None
 
     def cursor(self, factory=None):  # noqa: ANN001, ANN201
         return super().cursor(factory or QueuedWriterCursor)
@@ -58,9 +66,25 @@ class QueuedWriterConnection(sqlite3.Connection):
         return self.cursor().executemany(sql, seq_of_parameters)
 
     def wait_to_write(self) -> None:
-        if self._queue_fd is not None and not self._queued:
-            fcntl.flock(self._queue_fd, fcntl.LOCK_EX)
+        if self._queue_fd is None or self._queued:
+            return
+        # Not a blocking flock: a writer must never wait for ever (a long import, a stuck
+        # transaction, a second connection of the same thread). The first free moment is caught
+        # within a fraction of a millisecond; after the busy timeout the writer goes on without
+        # its turn and SQLite's own locking decides, exactly as without the queue.
+        deadline = time.monotonic() + WAIT_AT_MOST
+        pause = 0.00005
+        while True:
+            try:
+                fcntl.flock(self._queue_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    return
+                time.sleep(pause)
+                pause = min(pause * 2, 0.0005)
+                continue
             self._queued = True
+            return
 
     def _leave_queue(self) -> None:
         if self._queued and not self.in_transaction:

@@ -144,3 +144,44 @@ def test_which_statements_queue(sql, queues):
     from chronology.sqlite_writers import writes
 
     assert writes(sql) is queues
+
+
+def test_a_writer_never_waits_for_ever_for_its_turn(database, monkeypatch):
+    """Someone holding the queue for longer than the busy timeout (a long import, a stuck job) does
+    not stop a write: after the timeout it goes ahead and SQLite's own locking decides."""
+    import chronology.sqlite_writers as writers
+
+    monkeypatch.setattr(writers, "WAIT_AT_MOST", 0.2)
+    holder = os.open(lock_path(str(database)), os.O_RDWR | os.O_CREAT, 0o660)
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    try:
+        connection = connect(database)
+        connection.execute("INSERT INTO notes (body) VALUES ('still written')")
+        connection.commit()
+        connection.close()
+    finally:
+        os.close(holder)
+    check = sqlite3.connect(database)
+    assert check.execute("SELECT body FROM notes").fetchall() == [("still written",)]
+    check.close()
+
+
+def test_a_writer_waiting_its_turn_goes_as_soon_as_the_holder_commits(database):
+    first, second = connect(database), connect(database)
+    first.execute("INSERT INTO notes (body) VALUES ('first')")
+    done = threading.Event()
+
+    def write_second() -> None:
+        second.execute("INSERT INTO notes (body) VALUES ('second')")
+        second.commit()
+        done.set()
+
+    waiting = threading.Thread(target=write_second)
+    waiting.start()
+    assert not done.wait(0.3), "the second writer must wait while the first holds its turn"
+    first.commit()
+    waiting.join(timeout=10)
+    assert done.is_set()
+    assert [r[0] for r in first.execute("SELECT body FROM notes ORDER BY id")] == ["first", "second"]
+    first.close()
+    second.close()

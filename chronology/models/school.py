@@ -30,5 +30,8 @@ class School(db.Model):
     # The URN is the Department for Education's unique reference number for a school.
     urn: Mapped[str] = mapped_column(String(8), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Changes, to a new random value, whenever the school's prompt rule settings are saved; empty
+    # while it has never changed one. Lets a server process keep the settings it has read.
+    rules_version: Mapped[str] = mapped_column(String(32), default="", server_default="")
 
     organisation: Mapped[Organisation] = relationship(back_populates="schools")

@@ -22,6 +22,7 @@ to a child when their records next change, and to every child at the nightly eva
 from __future__ import annotations
 
 import json
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
@@ -198,7 +199,29 @@ def _setting_rows(school_id: int) -> dict[str, PromptSetting]:
     return {row.rule: row for row in rows if row.rule in RULE_IDS}
 
 
+# Each school's settings as last read, by (school id, rules version). The version is random and
+# changes with every save, so an entry can never be mistaken for another school's or database's,
+# and a process sees a change made by another as soon as it reads the school again.
+_KEPT_RULES: dict[tuple[int, str], SchoolRules] = {}
+_KEEP_AT_MOST = 1000
+
+
 def school_rules(school_id: int) -> SchoolRules:
+    """The school's rule settings. Read from the database only when they have changed since this
+    process last read them; every write about a child asks."""
+    school = db.session.get(School, school_id)  # already loaded in a request: no query
+    version = school.rules_version if school is not None else ""
+    if not version:
+        return SchoolRules(defaults(), frozenset())  # never changed: nothing stored to read
+    kept = _KEPT_RULES.get((school_id, version))
+    if kept is None:
+        if len(_KEPT_RULES) >= _KEEP_AT_MOST:
+            _KEPT_RULES.clear()
+        kept = _KEPT_RULES[(school_id, version)] = _read_rules(school_id)
+    return kept
+
+
+def _read_rules(school_id: int) -> SchoolRules:
     settings = defaults()
     disabled = set()
     for rule_id, row in _setting_rows(school_id).items():
@@ -695,5 +718,7 @@ def update_settings(school: School, by: User, enabled: Iterable[str],
                      object_type="prompt-setting", object_id=row.id,
                      detail={"rule": rule_id, "changes": detail})
         changed += 1
+    if changed:
+        school.rules_version = uuid.uuid4().hex  # every process reads the new settings
     db.session.commit()
     return changed

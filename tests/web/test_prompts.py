@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from chronology.domain.observation_rules import ObservationDraft
+from chronology.domain.prompts import RULE_IDS
 from chronology.extensions import db
 from chronology.models import AuditEvent, Observation, Prompt, PromptSetting
 from chronology.services import casework, clock, observations as observation_service
@@ -427,3 +428,39 @@ def test_a_failure_in_the_callers_own_write_is_raised_as_itself_not_logged_as_a_
         prompt_service.reevaluate_with_change(child, TODAY)
     db.session.rollback()
     assert "Pattern prompts could not be evaluated" not in caplog.text
+
+
+def test_saved_settings_apply_to_the_next_write_and_are_not_read_again_until_they_change(app):
+    from sqlalchemy import event
+
+    school, teacher, dsl, child = setup()
+    admin = make_user(school, "admin")
+    for d in (20, 15, 10):
+        observe(school, child, teacher, days_ago=d)
+    assert prompts_of(child, "E1")[0].firing
+
+    def settings_reads_for_one_write() -> int:
+        seen: list[str] = []
+
+        def count(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+            if "FROM prompt_settings" in statement:
+                seen.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            observe(school, child, teacher, days_ago=2)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        return len(seen)
+
+    assert settings_reads_for_one_write() == 0  # never changed: the defaults, nothing to read
+    everything_but_e1 = [rule for rule in RULE_IDS if rule != "E1"]
+    prompt_service.update_settings(school, admin, everything_but_e1, {})
+    assert settings_reads_for_one_write() == 1  # changed: read once ...
+    assert prompts_of(child, "E1")[0].firing is False  # ... and applied to that very write
+    assert settings_reads_for_one_write() == 0  # ... then kept
+    prompt_service.update_settings(school, admin, RULE_IDS, {"E1": {"short_window_days": "20"}})
+    assert settings_reads_for_one_write() == 1
+    e1 = prompts_of(child, "E1")[0]
+    assert e1.firing is True
+    assert prompt_service.school_rules(school.id).settings.for_rule("E1").short_window_days == 20

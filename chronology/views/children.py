@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..domain.chronology import ChronologyFilter, lines
 from ..domain.dates import DateProblem, parse_date
@@ -14,6 +15,7 @@ from ..models import Observation, Referral
 from ..security import current_school, roles_required
 from ..services import ServiceError, casework, clock, observations as observation_service
 from ..services import timeline as timeline_service
+from .saving import STATUS, save_failed
 
 bp = Blueprint("children", __name__, url_prefix="/children")
 
@@ -86,6 +88,8 @@ def new_referral(child_id: int):
         casework.record_referral(child, current_user, draft, today=clock.today(), unreadable=errors)
     except casework.InvalidRecord as invalid:
         return _render_referral(child, values, invalid.errors, status=400)
+    except SQLAlchemyError as error:
+        return _render_referral(child, values, save_failed(error, "a referral", "outcome"), status=STATUS)
     flash("Referral recorded.", "success")
     return redirect(url_for("children.chronology", child_id=child.id))
 
@@ -104,6 +108,9 @@ def edit_referral(child_id: int, referral_id: int):
         casework.update_referral(referral, child, current_user, draft, today=clock.today(), unreadable=errors)
     except casework.InvalidRecord as invalid:
         return _render_referral(child, values, invalid.errors, referral=referral, status=400)
+    except SQLAlchemyError as error:
+        return _render_referral(child, values, save_failed(error, "a referral", "outcome"), referral=referral,
+                                status=STATUS)
     flash("Referral updated.", "success")
     return redirect(url_for("children.chronology", child_id=child.id))
 
@@ -124,6 +131,9 @@ def new_life_event(child_id: int):
     except casework.InvalidRecord as invalid:
         return render_template("children/life_event.html", child=child, values=values,
                                errors=invalid.errors, kinds=LIFE_EVENT_KINDS), 400
+    except SQLAlchemyError as error:
+        return render_template("children/life_event.html", child=child, values=values,
+                               errors=save_failed(error, "a life event", "note"), kinds=LIFE_EVENT_KINDS), STATUS
     flash("Life event recorded.", "success")
     return redirect(url_for("children.chronology", child_id=child.id))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..domain.dates import DateProblem, parse_date
 from ..domain.vocabulary import REFERRAL_DECISIONS, REVIEW_DECISIONS
@@ -13,6 +14,7 @@ from ..models import Review
 from ..services.paging import page_number
 from ..security import current_roles, current_school, roles_required
 from ..services import casework, clock, observations as observation_service
+from .saving import STATUS, save_failed
 
 bp = Blueprint("dsl", __name__, url_prefix="/dsl")
 
@@ -60,6 +62,8 @@ def record_review(observation_id: int):
                                         decided_on, today=clock.today(), unreadable=errors)
     except casework.InvalidRecord as invalid:
         return _render_review(observation, values, invalid.errors, status=400)
+    except SQLAlchemyError as error:
+        return _render_review(observation, values, save_failed(error, "a review", "reason"), status=STATUS)
     if review.decision in REFERRAL_DECISIONS:
         return redirect(url_for("children.new_referral", child_id=observation.child_id,
                                 observation=observation.id))

@@ -6,6 +6,7 @@ import json
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 MESSAGES = {
@@ -50,6 +51,39 @@ def register(app: Flask) -> None:
         app.logger.exception("Unhandled error")
         from ..extensions import db
 
-        db.session.rollback()
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001 (the database may be the thing that failed)
+            app.logger.error("Rolling back after the error failed too")
+        typed = typed_back()
+        status = 503 if isinstance(error, SQLAlchemyError) else 500
         title, message = MESSAGES[500]
-        return render_template("errors/error.html", title=title, message=message, status=500), 500
+        if typed:
+            title = "Sorry, this could not be saved just now"
+            message = ("Here is everything you typed. Copy it somewhere safe before you leave this page, "
+                       "then try again in a moment. If it keeps happening, tell your administrator.")
+        context = {"title": title, "message": message, "status": status, "typed": typed}
+        try:
+            return render_template("errors/error.html", **context), status
+        except Exception:  # noqa: BLE001 (the page's header needs the database: a page without it)
+            # Straight from the template, past the context processors that ask who is signed in.
+            return app.jinja_env.get_template("errors/standalone.html").render(**context), status
+
+
+# Never shown back, even to the person who typed them.
+_NOT_SHOWN_BACK = ("password", "csrf_token", "code", "submission_key", "token", "secret")
+
+
+def typed_back() -> list[tuple[str, str]]:
+    """What a failed form had in it, so the words can be copied out when the form cannot be drawn
+    again (the database it needs is down). Only text the person typed: no ids, no secrets."""
+    if request.method != "POST" or request.mimetype not in ("application/x-www-form-urlencoded",
+                                                              "multipart/form-data"):
+        return []
+    try:
+        items = list(request.form.items(multi=True))
+    except Exception:  # noqa: BLE001 (a form that could not be read has nothing to give back)
+        return []
+    return [(name.replace("_", " ").capitalize(), value) for name, value in items
+            if value.strip() and not name.endswith("_id") and name not in ("child", "school")
+            and not any(secret in name.lower() for secret in _NOT_SHOWN_BACK)]

@@ -18,6 +18,7 @@ from ..forms.observation import ObservationForm, restorable_values
 from ..models import Child
 from ..security import current_roles, current_school, roles_required
 from ..services import clock, drafts, observations as service
+from .saving import STATUS, save_failed
 
 bp = Blueprint("observations", __name__, url_prefix="/observations")
 
@@ -214,14 +215,17 @@ def amend(observation_id: int):
     form.values["urgent"] = observation.urgent
     reason = str(form.values.get("reason") or "")
     errors = {**service.problems_for(form.draft, observation.child, today=clock.today()), **form.errors}
+    status = 400
     if not errors:
         try:
             service.amend_observation(observation, current_user, form.draft, reason, today=clock.today())
             return redirect(url_for("observations.show", observation_id=observation.id))
         except service.InvalidObservation as invalid:
             errors = {**invalid.errors, **errors}
+        except SQLAlchemyError as error:
+            errors, status = save_failed(error, "a correction", "reason"), STATUS
     elif not reason.strip():
         errors["reason"] = "Say why you are correcting this record."
     return render_template("observations/amend.html", observation=observation, values=form.values,
                            errors=errors, child_categories=CHILD_CATEGORIES, family_categories=FAMILY_CATEGORIES,
-                           strength=STRENGTH_CATEGORY, sources=SOURCES), 400
+                           strength=STRENGTH_CATEGORY, sources=SOURCES), status

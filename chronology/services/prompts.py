@@ -56,7 +56,7 @@ from ..domain.prompts import InvalidSettings as InvalidRuleSettings
 from ..domain.vocabulary import STRENGTH_CATEGORY
 from ..extensions import db
 from ..models import (
-    Child, LifeEvent, ObservationVersion, Prompt, PromptSetting, Referral, Review,
+    AuditEvent, Child, LifeEvent, ObservationVersion, Prompt, PromptSetting, Referral, Review,
     School, User,
 )
 from ..models.prompt import ANSWERED_STATUSES, OPEN_STATUSES, join_refs
@@ -144,7 +144,7 @@ def records_for(children: Sequence[Child], since: date | None = None) -> dict[in
     # Plain rows straight from the connection: these are values for the rules, not objects to
     # track, and skipping the ORM's row handling halves the time for a long history. Pending
     # changes (the record being written) are flushed first, as an ORM query would have.
-    db.session.flush()
+    _flush_records()
     connection = db.session.connection()
     values = {"ids": ids, "since": since} if since is not None else {"ids": ids}
     latest: dict[int, tuple] = {}
@@ -179,6 +179,14 @@ def records_for(children: Sequence[Child], since: date | None = None) -> dict[in
         )
         for c in children
     }
+
+
+def _flush_records() -> None:
+    """Write pending records so the rules read them; pending audit events alone can wait (they
+    change no rule's answer) and are written with the next flush."""
+    session = db.session()
+    if any(not isinstance(obj, AuditEvent) for obj in (*session.new, *session.dirty, *session.deleted)):
+        session.flush()
 
 
 # --- A school's settings ---------------------------------------------------------------------
@@ -407,15 +415,17 @@ def reevaluate_with_change(child: Child, as_of: date) -> None:
     committed, and the nightly evaluate-prompts puts the prompts right. Only then are the prompt
     rows changed, which is plain writing.
     """
-    # The caller's own record and audit event are written first: a failure there is the caller's,
-    # raised as itself, and never mistaken for (or hidden as) a prompt failure.
-    db.session.flush()
+    # The caller's own record is written first: a failure there is the caller's, raised as itself,
+    # and never mistaken for (or hidden as) a prompt failure. Its audit event waits and is written
+    # with the prompts' own, in the one flush at the end (a flush costs as much as a query).
+    _flush_records()
     # Hold the audit chain's lock while reading, so a write about the same child at the same moment
     # waits for this one and then reads its record: neither can miss the other's, and no two can
-    # raise the same prompt at once. (The caller's audit event has taken it already, as a rule.)
+    # raise the same prompt at once.
     audit.lock_chain()
     try:
-        decided = _decide_for(child, as_of)
+        with db.session.no_autoflush:
+            decided = _decide_for(child, as_of)
     except SQLAlchemyError:
         # The database failed, not a rule: the whole write fails with it and says so (the view
         # keeps what was typed), rather than commit a transaction the database has given up on.

@@ -408,3 +408,50 @@ def test_a_form_with_errors_shows_a_summary_at_the_top_linking_to_each_field(jou
         expect(target).to_be_in_viewport()
     page.get_by_role("link", name=re.compile("child's name|Type part")).click()
     expect(page.get_by_label("Which child?")).to_be_focused()
+
+
+# --- 6. The pages the journeys above do not reach ------------------------------------------------
+
+
+def test_my_records_trends_child_search_and_life_events_pass_the_same_checks(journey):
+    school = make_school("Oakfield Primary")
+    teacher = make_user(school, "staff", name="Priya Shah")
+    dsl = make_user(school, "dsl", name="Dana Lewis")
+    child = make_child(school, "Amara", "Okafor", year_group="5")
+    for days_ago, words in ((9, "Asked for toast twice before the bell and ate it very quickly."),
+                            (2, "Had no packed lunch and said there was no food at home.")):
+        _concern(school, child, teacher, days_ago, words)
+
+    staff = journey(label="teacher")
+    sign_in(staff, teacher.email)
+    staff.check("after-sign-in")
+    staff.goto("/observations/mine")
+    expect(staff.page.get_by_role("heading", level=1)).to_be_visible()
+    expect(staff.page.get_by_role("link", name="Amara Okafor")).to_have_count(2)
+    staff.check("my-records")
+
+    tab = journey(label="dsl")
+    page = tab.page
+    sign_in(tab, dsl.email, second_factor=True)
+    tab.check("after-sign-in")
+    tab.goto("/trends/")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    tab.check("trends")
+    tab.goto("/children/")
+    tab.check("child-search")
+    page.get_by_label("Part of the child's name").fill("okaf")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_load_state("load")
+    expect(page.get_by_role("link", name=re.compile("Amara Okafor"))).to_be_visible()
+    tab.check("child-search-results")
+    tab.goto(f"/children/{child.id}/life-events/new")
+    tab.check("life-event")
+    page.get_by_role("button", name="Save life event").click()
+    expect(page.locator(".error-summary")).to_contain_text("There is a problem")
+    tab.check("life-event-with-errors")
+    page.get_by_label("What happened?").select_option("moved-house")
+    page.get_by_label("Date").fill((clock.today() - timedelta(days=1)).strftime("%d/%m/%Y"))
+    page.get_by_role("button", name="Save life event").click()
+    page.wait_for_url(f"**/children/{child.id}/chronology")
+    expect(page.get_by_text("Moved house").locator("visible=true").first).to_be_visible()
+    tab.check("chronology-with-life-event")

@@ -7,10 +7,9 @@ from typing import Callable, TypeVar
 
 from flask import abort, g, session
 from flask_login import current_user
-from sqlalchemy.orm import joinedload
 
 from .extensions import db
-from .models import Membership, School, User
+from .models import School, User
 
 F = TypeVar("F", bound=Callable)
 
@@ -21,10 +20,8 @@ def load_user(user_id: str) -> User | None:
 
     if not user_id.isdigit():
         return None
-    # The session, the user, their memberships and the schools come in one query: every request
-    # asks for roles and the school acted for, which `current_school` then finds already loaded.
-    user = sessions.live_user(session.get("sid"), int(user_id),
-                              joinedload(User.memberships).joinedload(Membership.school))
+    # One query, which also loads the schools `current_school` then finds already in the session.
+    user = sessions.live_user(session.get("sid"), int(user_id))
     if user is None or not user.active:
         return None
     if user.needs_second_factor and not session.get("second_factor_at"):

@@ -6,8 +6,8 @@ longer. When two teachers press Send together, the second can sleep well after t
 finished, and with two server processes busy the database sits idle between writes.
 
 Here each connection takes an exclusive `flock` on a file beside the database before its first
-write in a transaction, and lets it go when the transaction ends. A process waiting in `flock`
-is woken the moment the lock is free, so writes follow one another without gaps. SQLite's own
+write in a transaction, and lets it go when the transaction ends. A waiting writer asks again
+every fraction of a millisecond, so writes follow one another without gaps. SQLite's own
 locking still decides what is safe: this only orders the writers, and a writer it does not see
 (the sqlite3 shell, a backup) is handled by the busy timeout as before. The operating system
 drops the lock of a process that dies, so a crash cannot leave it held.
@@ -22,12 +22,12 @@ import sqlite3
 import time
 from pathlib import Path
 
-# Statements that only read, or only mark a place in a transaction, need no write lock.
-# Anything else (INSERT, UPDATE, DELETE, BEGIN IMMEDIATE, DDL, WITH ... INSERT) queues first:
-# queueing a statement that turns out to read only costs a little order, never safety.
 # As long as SQLite's busy timeout (set in chronology/__init__.py), after which SQLite decides.
 WAIT_AT_MOST = 10.0
 
+# Statements that only read, or only mark a place in a transaction, need no write lock.
+# Anything else (INSERT, UPDATE, DELETE, BEGIN IMMEDIATE, DDL, WITH ... INSERT) queues first:
+# queueing a statement that turns out to read only costs a little order, never safety.
 _READS = ("SELECT", "PRAGMA", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT", "END", "EXPLAIN")
 
 

@@ -107,6 +107,17 @@ def lock_chain_on(connection) -> None:  # noqa: ANN001 (a SQLAlchemy Connection)
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+# Kept in `session.info` for the rest of a transaction, forgotten whenever it or a savepoint ends
+# (a rollback takes the events it wrote away with it): the chain's head as this transaction left
+# it, (last id, last hash), and whether it holds the chain's lock.
+_HEAD = "audit_chain_head"
+_LOCKED = "audit_chain_locked"
+
+
+def _next_audit_id():  # noqa: ANN202 (a SQL expression)
+    return func.nextval(func.pg_get_serial_sequence("audit_events", "id"))
+
+
 def lock_chain_in(session: Session) -> None:
     """Take the chain's lock for this session's transaction, unless it already holds it."""
     if not session.info.get(_LOCKED):
@@ -121,9 +132,8 @@ def _last_hash_and_next_ids(connection, count: int) -> tuple[str, list[int]]:  #
     if connection.dialect.name == "postgresql":
         # The lock was taken by the statement before, so this statement's snapshot sees every
         # event committed before it; ids come from the sequence, inside the lock.
-        rows = connection.execute(select(
-            last_hash, func.nextval(func.pg_get_serial_sequence("audit_events", "id"))
-        ).select_from(func.generate_series(1, count))).all()
+        rows = connection.execute(
+            select(last_hash, _next_audit_id()).select_from(func.generate_series(1, count))).all()
         return (rows[0][0] or GENESIS), sorted(row[1] for row in rows)
     # SQLite: under the write lock, the ids after the last event's.
     last = connection.execute(select(table.c.id, table.c.hash).order_by(table.c.id.desc()).limit(1)).first()
@@ -160,14 +170,6 @@ def _chain_new_events(session: Session, flush_context, instances) -> None:  # no
     session.info[_HEAD] = (new_ids[-1], prev)
 
 
-# The chain's head as this transaction left it: (last id, last hash). Forgotten whenever any
-# transaction or savepoint ends, since a rollback takes the events it wrote away with it.
-_HEAD = "audit_chain_head"
-
-
-_LOCKED = "audit_chain_locked"
-
-
 @event.listens_for(Session, "after_transaction_end")
 def _forget_head(session: Session, transaction) -> None:  # noqa: ANN001
     # Not for the inner transaction each flush runs in: only the real one, or a savepoint.
@@ -179,9 +181,8 @@ def _forget_head(session: Session, transaction) -> None:  # noqa: ANN001
 def _ids_after(connection, last_id: int, count: int) -> list[int]:  # noqa: ANN001
     if connection.dialect.name == "postgresql":
         # Ids still come from the sequence, which other writers use too once the lock is free.
-        return sorted(connection.execute(select(
-            func.nextval(func.pg_get_serial_sequence("audit_events", "id"))
-        ).select_from(func.generate_series(1, count))).scalars())
+        return sorted(connection.execute(
+            select(_next_audit_id()).select_from(func.generate_series(1, count))).scalars())
     return list(range(last_id + 1, last_id + 1 + count))
 
 

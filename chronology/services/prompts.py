@@ -29,8 +29,9 @@ from dataclasses import dataclass, field, fields
 from datetime import date
 
 from flask import abort, current_app
-from sqlalchemy import Date, Integer, Select, String, and_, bindparam, cast, literal_column, select, union_all
-from sqlalchemy.sql.expression import CompoundSelect
+from sqlalchemy import (
+    CompoundSelect, Date, Integer, Select, String, and_, bindparam, cast, literal_column, select, union_all,
+)
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import aliased, selectinload
 

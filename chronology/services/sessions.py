@@ -8,9 +8,10 @@ from datetime import datetime, timedelta
 
 from flask import current_app, has_request_context, request
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import User, UserSession
+from ..models import Membership, User, UserSession
 from ..models.types import utcnow
 
 # Writing last_seen_at on every request would make every page view a write; a minute is precise enough.
@@ -44,13 +45,15 @@ def find_live(token: str | None, user_id: int, now: datetime | None = None) -> U
     return _still_live(live, user_id, now)
 
 
-def live_user(token: str | None, user_id: int, *user_options) -> User | None:  # noqa: ANN002
-    """The user behind a live session, read with the session in one query (every request asks)."""
+def live_user(token: str | None, user_id: int) -> User | None:
+    """The user behind a live session, with their roles and schools, read with the session in one
+    query: every request asks for roles and the school acted for."""
     if not token:
         return None
     found = db.session.execute(
         select(UserSession, User).join(User, User.id == UserSession.user_id)
-        .where(UserSession.token_hash == _hash(token)).options(*user_options)
+        .where(UserSession.token_hash == _hash(token))
+        .options(joinedload(User.memberships).joinedload(Membership.school))
     ).unique().first()
     if found is None or _still_live(found[0], user_id) is None:
         return None

@@ -85,5 +85,5 @@ def typed_back() -> list[tuple[str, str]]:
     except Exception:  # noqa: BLE001 (a form that could not be read has nothing to give back)
         return []
     return [(name.replace("_", " ").capitalize(), value) for name, value in items
-            if value.strip() and not name.endswith("_id") and name not in ("child", "school")
+            if value.strip() and not name.endswith("_id")
             and not any(secret in name.lower() for secret in _NOT_SHOWN_BACK)]

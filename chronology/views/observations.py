@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import (
-    Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for,
+    Blueprint, abort, flash, jsonify, redirect, render_template, request, session, url_for,
 )
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
@@ -23,6 +23,9 @@ from .saving import STATUS, save_failed
 bp = Blueprint("observations", __name__, url_prefix="/observations")
 
 LOGGERS = ("staff", "dsl")
+# A worry about a child cannot wait for the system: the DSL hears it in person if need be.
+CONCERN_NOT_SAVED = ("We could not save this just now. Nothing you typed is lost: press Send again in a moment. "
+                     "If it keeps happening, tell your DSL in person.")
 DRAFT_SHOWN = "draft_shown"  # in the session: the form was given back words kept from an ended session
 
 
@@ -102,12 +105,8 @@ def create():
         form.errors = {**invalid.errors, **form.errors}
         return _render_form(form, child=child, matches=matches, status=400)
     except SQLAlchemyError as error:
-        db.session.rollback()
-        # The error's class only: never what was written about the child.
-        current_app.logger.error("Saving an observation failed: %s", type(error).__name__)
-        form.errors = {"description": "We could not save this just now. Nothing you typed is lost: press "
-                                      "Send again in a moment. If it keeps happening, tell your DSL in person."}
-        return _render_form(form, child=child, matches=matches, status=503)
+        form.errors = save_failed(error, "an observation", "description", CONCERN_NOT_SAVED)
+        return _render_form(form, child=child, matches=matches, status=STATUS)
     session.pop(DRAFT_SHOWN, None)
     if observation.urgent:
         service.alert_dsls(observation, url_for("dsl.review", observation_id=observation.id, _external=True))

@@ -17,8 +17,8 @@ SAVE_FAILED = ("We could not save this just now. Nothing you typed is lost: pres
 STATUS = 503  # the service is briefly unavailable, not the person's mistake
 
 
-def save_failed(error: SQLAlchemyError, what: str, field: str) -> dict[str, str]:
+def save_failed(error: SQLAlchemyError, what: str, field: str, message: str = SAVE_FAILED) -> dict[str, str]:
     """Undo the failed transaction, log it, and give the error to show beside `field`."""
     db.session.rollback()
     current_app.logger.error("Saving %s failed: %s", what, type(error).__name__)
-    return {field: SAVE_FAILED}
+    return {field: message}

@@ -26,7 +26,7 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, event, func, inspect, select, text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, bindparam, event, func, inspect, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ..extensions import db
@@ -125,18 +125,23 @@ def lock_chain_in(session: Session) -> None:
         session.info[_LOCKED] = True
 
 
+# Built once: every write runs one of these, and building a statement costs more than running it.
+_COUNT = bindparam("count", type_=Integer)
+_LAST = select(AuditEvent.__table__.c.id, AuditEvent.__table__.c.hash).order_by(AuditEvent.__table__.c.id.desc()).limit(1)
+_LAST_HASH_AND_IDS = select(_LAST.with_only_columns(AuditEvent.__table__.c.hash).scalar_subquery(),
+                            _next_audit_id()).select_from(func.generate_series(1, _COUNT))
+_IDS = select(_next_audit_id()).select_from(func.generate_series(1, _COUNT))
+
+
 def _last_hash_and_next_ids(connection, count: int) -> tuple[str, list[int]]:  # noqa: ANN001
     """Under the chain lock: the newest event's hash, and ids for the new events, in one query."""
-    table = AuditEvent.__table__
-    last_hash = select(table.c.hash).order_by(table.c.id.desc()).limit(1).scalar_subquery()
     if connection.dialect.name == "postgresql":
         # The lock was taken by the statement before, so this statement's snapshot sees every
         # event committed before it; ids come from the sequence, inside the lock.
-        rows = connection.execute(
-            select(last_hash, _next_audit_id()).select_from(func.generate_series(1, count))).all()
+        rows = connection.execute(_LAST_HASH_AND_IDS, {"count": count}).all()
         return (rows[0][0] or GENESIS), sorted(row[1] for row in rows)
     # SQLite: under the write lock, the ids after the last event's.
-    last = connection.execute(select(table.c.id, table.c.hash).order_by(table.c.id.desc()).limit(1)).first()
+    last = connection.execute(_LAST).first()
     if last is None:
         return GENESIS, list(range(1, count + 1))
     return last.hash, list(range(last.id + 1, last.id + 1 + count))
@@ -181,8 +186,7 @@ def _forget_head(session: Session, transaction) -> None:  # noqa: ANN001
 def _ids_after(connection, last_id: int, count: int) -> list[int]:  # noqa: ANN001
     if connection.dialect.name == "postgresql":
         # Ids still come from the sequence, which other writers use too once the lock is free.
-        return sorted(connection.execute(
-            select(_next_audit_id()).select_from(func.generate_series(1, count))).scalars())
+        return sorted(connection.execute(_IDS, {"count": count}).scalars())
     return list(range(last_id + 1, last_id + 1 + count))
 
 

@@ -64,6 +64,7 @@ from ..models.prompt import ANSWERED_STATUSES, OPEN_STATUSES, join_refs
 from ..models.types import utcnow
 from . import ServiceError, audit
 from .paging import Page, paginate
+from .rows import insert_loaded
 
 CHUNK = 500  # children loaded at a time by a whole-school evaluation
 
@@ -318,9 +319,12 @@ AUDIT_ACTIONS = {"raised": "prompt.raise", "updated": "prompt.update", "reopened
                  "lapsed": "prompt.lapse"}
 
 
+_STORED = select(Prompt).where(Prompt.child_id.in_(_IDS))  # built once, as _VERSIONS is
+
+
 def _stored_for(child_ids: Iterable[int]) -> dict[int, dict[str, Prompt]]:
     found: dict[int, dict[str, Prompt]] = defaultdict(dict)
-    for p in db.session.scalars(select(Prompt).where(Prompt.child_id.in_(list(child_ids)))):
+    for p in db.session.scalars(_STORED, {"ids": list(child_ids)}):
         found[p.child_id][p.rule] = p
     return found
 
@@ -348,14 +352,18 @@ def _apply(child: Child, decided: list[tuple[str, Prompt | None, Outcome]], as_o
     audit events `_audit_changes` writes after one flush (not one flush per change: an N+1 of writes)."""
     summary = Summary(children=1)
     for rule_id, row, outcome in decided:
+        values = dict(status=outcome.status, firing=outcome.firing, raised_on=outcome.raised_on,
+                      title=outcome.title, explanation=outcome.explanation,
+                      evidence=join_refs(outcome.evidence), seen_evidence=join_refs(sorted(outcome.seen)))
         if row is None:
-            row = Prompt(school_id=child.school_id, child_id=child.id, rule=rule_id)
-            db.session.add(row)
-        row.status, row.firing, row.raised_on = outcome.status, outcome.firing, outcome.raised_on
-        row.title, row.explanation = outcome.title, outcome.explanation
-        row.evidence, row.seen_evidence = join_refs(outcome.evidence), join_refs(sorted(outcome.seen))
-        if row.evaluated_on != as_of:
-            row.evaluated_on = as_of
+            # A new prompt is written at once, with its id, for its audit event (see `rows`).
+            row = insert_loaded(Prompt, school_id=child.school_id, child_id=child.id, rule=rule_id,
+                                evaluated_on=as_of, **values)
+        else:
+            for name, value in values.items():
+                setattr(row, name, value)
+            if row.evaluated_on != as_of:
+                row.evaluated_on = as_of
         if outcome.firing and outcome.status in OPEN_STATUSES:
             summary.open += 1
         if not outcome.change:
@@ -372,12 +380,7 @@ def _reconcile(child: Child, records: ChildRecords, stored: dict[str, Prompt], r
 
 
 def _audit_changes(changed: list[_Change], as_of: date) -> None:
-    """One flush gives every new prompt its id (only if there is a new one: a flush costs as much
-    as a query); then one audit event per change, in order."""
-    if not changed:
-        return
-    if any(row.id is None for row, _, _, _ in changed):
-        db.session.flush()
+    """One audit event per change, in order (new prompts already have their ids)."""
     for row, child, rule_id, outcome in changed:
         audit.record(AUDIT_ACTIONS[outcome.change], user_id=None, school_id=child.school_id,
                      object_type="prompt", object_id=row.id, child_id=child.id,

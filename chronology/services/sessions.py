@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app, has_request_context, request
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
@@ -50,14 +50,16 @@ def live_user(token: str | None, user_id: int) -> User | None:
     query: every request asks for roles and the school acted for."""
     if not token:
         return None
-    found = db.session.execute(
-        select(UserSession, User).join(User, User.id == UserSession.user_id)
-        .where(UserSession.token_hash == _hash(token))
-        .options(joinedload(User.memberships).joinedload(Membership.school))
-    ).unique().first()
+    found = db.session.execute(_LIVE_USER, {"token_hash": _hash(token)}).unique().first()
     if found is None or _still_live(found[0], user_id) is None:
         return None
     return found[1]
+
+
+# Built once: every request runs it, and building it costs more than running it.
+_LIVE_USER = (select(UserSession, User).join(User, User.id == UserSession.user_id)
+              .where(UserSession.token_hash == bindparam("token_hash"))
+              .options(joinedload(User.memberships).joinedload(Membership.school)))
 
 
 def _still_live(live: UserSession | None, user_id: int, now: datetime | None = None) -> UserSession | None:

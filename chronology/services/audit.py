@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import AuditEvent, Child, User
-from ..models.audit import GENESIS, canonical_at, chain_fields, event_hash, lock_chain_in
+from ..models.audit import GENESIS, append_events, canonical_at, chain_fields, event_hash, lock_chain_in
 
 
 def record(
@@ -33,18 +33,38 @@ def record(
 
     The event joins the hash chain when the session flushes (see models/audit.py).
     """
-    event = AuditEvent(
-        action=action,
-        user_id=user_id,
-        school_id=school_id,
-        object_type=object_type,
-        object_id=object_id,
-        child_id=child_id,
-        ip_address=_client_address(),
-        detail=json.dumps(detail, sort_keys=True, default=str) if detail else "",
-    )
+    event = AuditEvent(**values(action, user_id=user_id, school_id=school_id, object_type=object_type,
+                                object_id=object_id, child_id=child_id, detail=detail))
     db.session.add(event)
     return event
+
+
+def values(
+    action: str,
+    *,
+    user_id: int | None,
+    school_id: int | None,
+    object_type: str = "",
+    object_id: int | None = None,
+    child_id: int | None = None,
+    detail: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """An audit event as column values, for `write`."""
+    return dict(action=action, user_id=user_id, school_id=school_id, object_type=object_type,
+                object_id=object_id, child_id=child_id, ip_address=_client_address(),
+                detail=json.dumps(detail, sort_keys=True, default=str) if detail else "")
+
+
+def write(events: list[dict[str, Any]]) -> None:
+    """Write events (from `values`) now, in this order, with one INSERT; the caller commits.
+
+    Events recorded with `record` and not yet flushed are written first, so the chain keeps the
+    order in which things were recorded.
+    """
+    session = db.session()
+    if any(isinstance(obj, AuditEvent) for obj in session.new):
+        session.flush()
+    append_events(session, events)
 
 
 def lock_chain() -> None:

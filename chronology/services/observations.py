@@ -78,13 +78,13 @@ def record_observation(school: School, child: Child, author: User, draft: Observ
         if earlier is None:
             raise
         return earlier
-    audit.record("observation.create", user_id=author.id, school_id=school.id,
-                 object_type="observation", object_id=observation.id, child_id=child.id,
-                 detail={"urgent": draft.urgent})
+    created = audit.values("observation.create", user_id=author.id, school_id=school.id,
+                           object_type="observation", object_id=observation.id, child_id=child.id,
+                           detail={"urgent": draft.urgent})
     if ends_draft:
         drafts.sent(author)
     # One commit: the concern, its audit event, the prompts it raises and the end of any kept draft.
-    prompts.reevaluate_with_change(child, today)
+    prompts.reevaluate_with_change(child, today, events=[created])
     _commit_keeping_loaded()
     return observation
 

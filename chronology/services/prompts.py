@@ -379,13 +379,16 @@ def _reconcile(child: Child, records: ChildRecords, stored: dict[str, Prompt], r
     return _apply(child, _decisions(records, stored, rules, as_of), as_of, changed)
 
 
-def _audit_changes(changed: list[_Change], as_of: date) -> None:
-    """One audit event per change, in order (new prompts already have their ids)."""
+def _audit_changes(changed: list[_Change], as_of: date, first: Sequence[dict] = ()) -> None:
+    """One audit event per change, in order (new prompts already have their ids), after the events
+    in `first`, all written with one INSERT."""
+    events = list(first)
     for row, child, rule_id, outcome in changed:
-        audit.record(AUDIT_ACTIONS[outcome.change], user_id=None, school_id=child.school_id,
-                     object_type="prompt", object_id=row.id, child_id=child.id,
-                     detail={"rule": rule_id, "as_of": as_of.isoformat(),
-                             "evidence": list(outcome.evidence)})
+        events.append(audit.values(AUDIT_ACTIONS[outcome.change], user_id=None, school_id=child.school_id,
+                                   object_type="prompt", object_id=row.id, child_id=child.id,
+                                   detail={"rule": rule_id, "as_of": as_of.isoformat(),
+                                           "evidence": list(outcome.evidence)}))
+    audit.write(events)
     changed.clear()
 
 
@@ -408,10 +411,11 @@ def reevaluate_child(child: Child, as_of: date) -> Summary:
     return summary
 
 
-def reevaluate_with_change(child: Child, as_of: date) -> None:
+def reevaluate_with_change(child: Child, as_of: date, events: Sequence[dict] = ()) -> None:
     """Evaluate this child's prompts inside the transaction of the change that calls for it, so the
     record and the prompts it raises are committed together, in one commit. The caller has added
-    its record and its audit event, and commits after.
+    its record and its audit event (or passes it in `events`, from `audit.values`, to be written
+    with the prompts' own), and commits after.
 
     The record must never be lost to the prompts. Everything that can go wrong in the rules happens
     before anything is changed: the child's records are read and every outcome decided first. If
@@ -436,10 +440,10 @@ def reevaluate_with_change(child: Child, as_of: date) -> None:
         raise
     except Exception:
         _evaluation_failed(child)
-        return
+        decided = []  # the caller's record and its events are still written
     changed: list[_Change] = []
     _apply(child, decided, as_of, changed)
-    _audit_changes(changed, as_of)
+    _audit_changes(changed, as_of, first=events)
     db.session.flush()
 
 

@@ -333,3 +333,30 @@ def test_a_review_and_a_significant_mark_on_the_same_concern_at_once_both_succee
     assert concern.significant is True and concern.reviewed_at is not None
     assert db.session.scalar(db.select(db.func.count()).select_from(Review)) == 1
     assert audit.verify_chain().intact
+
+
+def test_events_written_at_once_join_the_chain_in_the_order_recorded(app):
+    school = make_school()
+    db.session.commit()
+    audit.record("test.recorded-first", user_id=None, school_id=school.id)  # pending, not yet flushed
+    audit.write([audit.values("test.written", user_id=None, school_id=school.id, detail={"n": n}) for n in range(3)])
+    audit.record("test.recorded-last", user_id=None, school_id=school.id)
+    db.session.commit()
+    events = chain()
+    assert [e.action for e in events[-5:]] == ["test.recorded-first"] + ["test.written"] * 3 + ["test.recorded-last"]
+    assert [json.loads(e.detail)["n"] for e in events[-4:-1]] == [0, 1, 2]
+    assert_linked(events)
+    assert audit.verify_chain().intact
+
+
+def test_events_written_at_once_go_with_a_rollback(app):
+    school = make_school()
+    db.session.commit()
+    before = len(chain())
+    audit.write([audit.values("test.undone", user_id=None, school_id=school.id)])
+    db.session.rollback()
+    audit.write([audit.values("test.kept", user_id=None, school_id=school.id)])
+    db.session.commit()
+    events = chain()
+    assert len(events) == before + 1 and events[-1].action == "test.kept"
+    assert_linked(events)

@@ -92,15 +92,15 @@ def record_observation(school: School, child: Child, author: User, draft: Observ
 def _insert_observation(school: School, child: Child, author: User, draft: ObservationDraft,
                         submission_key: str | None) -> Observation:
     """The concern and its first version, written as two plain INSERTs (see `rows`): the one path
-    every member of staff takes. The version's child is the observation's, as its `before_insert`
-    guard would make it."""
+    every member of staff takes."""
     now = utcnow()
-    observation = insert_loaded(
-        Observation, school_id=school.id, child_id=child.id, created_by_id=author.id, created_at=now,
-        urgent=draft.urgent, origin="logged", submission_key=submission_key, significant=False)
-    version = insert_loaded(
-        ObservationVersion, **_version_values(draft, number=1, reason=""), observation_id=observation.id,
-        child_id=child.id, recorded_at=now, recorded_by_id=author.id)
+    observation = insert_loaded(Observation, dict(
+        school_id=school.id, child_id=child.id, created_by_id=author.id, created_at=now,
+        urgent=draft.urgent, origin="logged", submission_key=submission_key, significant=False))
+    # The version's guard makes its child the observation's: here both are this child, by hand.
+    version = insert_loaded(ObservationVersion, dict(
+        _version_values(draft, number=1, reason=""), observation_id=observation.id, child_id=child.id,
+        recorded_at=now, recorded_by_id=author.id), listeners_done_by_caller=True)
     set_committed_value(observation, "versions", [version])
     return observation
 

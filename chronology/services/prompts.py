@@ -347,7 +347,7 @@ def _decisions(records: ChildRecords, stored: dict[str, Prompt], rules: SchoolRu
 
 
 def _apply(child: Child, decided: list[tuple[str, Prompt | None, Outcome]], as_of: date,
-           changed: list[_Change]) -> Summary:
+           changed: list[_Change], *, one_child: bool = True) -> Summary:
     """Bring one child's stored prompts to what was decided; each change is added to `changed`, whose
     audit events `_audit_changes` writes after one flush (not one flush per change: an N+1 of writes)."""
     summary = Summary(children=1)
@@ -356,9 +356,14 @@ def _apply(child: Child, decided: list[tuple[str, Prompt | None, Outcome]], as_o
                       title=outcome.title, explanation=outcome.explanation,
                       evidence=join_refs(outcome.evidence), seen_evidence=join_refs(sorted(outcome.seen)))
         if row is None:
-            # A new prompt is written at once, with its id, for its audit event (see `rows`).
-            row = insert_loaded(Prompt, school_id=child.school_id, child_id=child.id, rule=rule_id,
-                                evaluated_on=as_of, **values)
+            new = dict(values, school_id=child.school_id, child_id=child.id, rule=rule_id, evaluated_on=as_of)
+            if one_child:
+                # A write's new prompt is written at once, with its id, for its audit event (see `rows`).
+                row = insert_loaded(Prompt, new)
+            else:
+                # The nightly run's new prompts are many: the unit of work writes them in batches.
+                row = Prompt(**new)
+                db.session.add(row)
         else:
             for name, value in values.items():
                 setattr(row, name, value)
@@ -376,12 +381,14 @@ def _apply(child: Child, decided: list[tuple[str, Prompt | None, Outcome]], as_o
 
 def _reconcile(child: Child, records: ChildRecords, stored: dict[str, Prompt], rules: SchoolRules,
                as_of: date, changed: list[_Change]) -> Summary:
-    return _apply(child, _decisions(records, stored, rules, as_of), as_of, changed)
+    return _apply(child, _decisions(records, stored, rules, as_of), as_of, changed, one_child=False)
 
 
 def _audit_changes(changed: list[_Change], as_of: date, first: Sequence[dict] = ()) -> None:
-    """One audit event per change, in order (new prompts already have their ids), after the events
-    in `first`, all written with one INSERT."""
+    """One audit event per change, in order, after the events in `first`, all written with one
+    INSERT. New prompts not yet written get their ids from one flush first."""
+    if any(row.id is None for row, _, _, _ in changed):
+        db.session.flush()
     events = list(first)
     for row, child, rule_id, outcome in changed:
         events.append(audit.values(AUDIT_ACTIONS[outcome.change], user_id=None, school_id=child.school_id,
@@ -404,6 +411,8 @@ def reevaluate_child(child: Child, as_of: date) -> Summary:
 
     Touches only this child's records: a handful of queries, whatever the size of the school.
     """
+    # Like every writer, the audit chain's lock before any prompt row (see reevaluate_school).
+    audit.lock_chain()
     changed: list[_Change] = []
     summary = _apply(child, _decide_for(child, as_of), as_of, changed)
     _audit_changes(changed, as_of)

@@ -22,13 +22,17 @@ Model = TypeVar("Model")
 _STATEMENTS: dict[str, Insert] = {}
 
 
-def insert_loaded(model: type[Model], **values: Any) -> Model:
+def insert_loaded(model: type[Model], values: dict[str, Any], *, listeners_done_by_caller: bool = False) -> Model:
     """Insert one row of `model` (values by attribute name) and return it as a loaded object.
 
     Columns left out take their defaults in the INSERT, and RETURNING brings back every column, so
-    the object holds exactly what the database holds.
+    the object holds exactly what the database holds. A model with insert listeners (a guard, such
+    as a version's child being its observation's) is refused unless the caller says it has done
+    what they do: otherwise the guard would be skipped without a word.
     """
     mapper = model.__mapper__  # type: ignore[attr-defined]
+    if (mapper.dispatch.before_insert or mapper.dispatch.after_insert) and not listeners_done_by_caller:
+        raise TypeError(f"{model.__name__} has insert listeners that insert_loaded would skip")
     table = mapper.local_table
     statement = _STATEMENTS.get(table.name)
     if statement is None:
@@ -63,6 +67,16 @@ def _forget_rolled_back(session: Session, previous_transaction: SessionTransacti
         else:
             kept.append((transaction, record))
     session.info[_WRITTEN] = kept
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_at_the_end(session: Session, transaction: SessionTransaction) -> None:
+    # The real transaction has ended. After a commit nothing is left listed (see below); anything
+    # still listed was rolled back or abandoned (a close, a failed ROLLBACK), so it goes too.
+    if transaction.parent is None:
+        for _, record in session.info.pop(_WRITTEN, ()):
+            if record in session:
+                session.expunge(record)
 
 
 @event.listens_for(Session, "after_commit")

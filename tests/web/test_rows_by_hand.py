@@ -4,18 +4,21 @@ rolled back, so the id the database gives next can be used again."""
 
 from __future__ import annotations
 
+from datetime import date
+
+import pytest
 import sqlalchemy as sa
 from sqlalchemy import func, select
 
 from chronology.extensions import db
-from chronology.models import Observation
+from chronology.models import Observation, ObservationVersion
 from chronology.services.rows import insert_loaded
 from tests.factories import make_child, make_school, make_user
 
 
 def _observation(school, child, author, key: str) -> Observation:
-    return insert_loaded(Observation, school_id=school.id, child_id=child.id, created_by_id=author.id,
-                         submission_key=key)
+    return insert_loaded(Observation, dict(school_id=school.id, child_id=child.id, created_by_id=author.id,
+                                           submission_key=key))
 
 
 def _count() -> int:
@@ -86,3 +89,28 @@ def test_a_committed_savepoints_rows_go_with_a_later_rollback(app):
         inner = _observation(school, child, author, "k1")
     db.session.rollback()
     assert outer not in db.session and inner not in db.session and _count() == 0
+
+
+def test_a_model_with_insert_listeners_is_refused_unless_the_caller_does_their_work(app):
+    school, child, author = _setup()
+    db.session.commit()
+    observation = _observation(school, child, author, "k1")
+    other = make_child(school)
+    db.session.commit()
+    version = dict(observation_id=observation.id, child_id=other.id, number=1, occurred_on=date(2026, 1, 5),
+                   categories_text="hunger", source="staff", description="Synthetic words.",
+                   recorded_by_id=author.id)
+    # The guard that keeps a version on its observation's child would be skipped: refused.
+    with pytest.raises(TypeError, match="insert listeners"):
+        insert_loaded(ObservationVersion, version)
+    assert db.session.scalar(select(func.count(ObservationVersion.id))) == 0
+
+
+def test_a_closed_session_lets_go_of_what_it_wrote_and_rolled_back(app):
+    school, child, author = _setup()
+    db.session.commit()
+    session = db.session()
+    gone = _observation(school, child, author, "k1")
+    session.close()
+    assert gone not in session and not session.info.get("rows_inserted_by_hand")
+    assert _count() == 0

@@ -94,7 +94,20 @@ def machine() -> dict:
         pass
     return {"cores": os.cpu_count(), "memory_mb": mem, "load_average": [round(x, 2) for x in os.getloadavg()],
             "python": platform.python_version(), "platform": platform.platform(),
-            "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+            "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "cpu_loop_s": cpu_loop()}
+
+
+def cpu_loop() -> float:
+    """Seconds for a fixed pure-Python loop (best of 3): how fast this machine ran today. Runs on a
+    shared machine vary; absolute goals (150 ms, 10 ms) should be read beside it."""
+    best = float("inf")
+    for _ in range(3):
+        began = time.perf_counter()
+        total = 0
+        for i in range(5_000_000):
+            total += i
+        best = min(best, time.perf_counter() - began)
+    return round(best, 3)
 
 
 # --- databases -------------------------------------------------------------------------------------
@@ -692,7 +705,8 @@ def write(size_name: str, info: dict, pdf: dict | None, folder: Path) -> None:
     lines = [f"# Benchmark results ({size_name})", "",
              f"Machine: {info['cores']} cores, {info['memory_mb']:,} MB memory, load average "
              f"{info['load_average']} at the start and {out['machine_after']['load_average']} at the end; "
-             f"Python {info['python']}; {info['measured_at']}.", "",
+             f"Python {info['python']}; {info['measured_at']}; a fixed Python loop took "
+             f"{info.get('cpu_loop_s', '?')} s (machine speed on the day: see bench/README.md).", "",
              "Ratio = figure / its baseline measured in the same run (see bench/README.md for each baseline).", "",
              "| fig | what | backend | value | baseline | ratio | goal | met |",
              "|---|---|---|---:|---:|---:|---|---|"]

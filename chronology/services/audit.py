@@ -19,22 +19,13 @@ from ..models import AuditEvent, Child, User
 from ..models.audit import GENESIS, append_events, canonical_at, chain_fields, event_hash, lock_chain_in
 
 
-def record(
-    action: str,
-    *,
-    user_id: int | None,
-    school_id: int | None,
-    object_type: str = "",
-    object_id: int | None = None,
-    child_id: int | None = None,
-    detail: dict[str, Any] | None = None,
-) -> AuditEvent:
+def record(action: str, **fields: Any) -> AuditEvent:
     """Add an audit event to the session; the calling service commits it with its change.
 
-    The event joins the hash chain when the session flushes (see models/audit.py).
+    The fields are those of `values`. The event joins the hash chain when the session flushes
+    (see models/audit.py).
     """
-    event = AuditEvent(**values(action, user_id=user_id, school_id=school_id, object_type=object_type,
-                                object_id=object_id, child_id=child_id, detail=detail))
+    event = AuditEvent(**values(action, **fields))
     db.session.add(event)
     return event
 
@@ -49,7 +40,7 @@ def values(
     child_id: int | None = None,
     detail: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """An audit event as column values, for `write`."""
+    """An audit event as column values: for `write`, and what `record` builds its event from."""
     return dict(action=action, user_id=user_id, school_id=school_id, object_type=object_type,
                 object_id=object_id, child_id=child_id, ip_address=_client_address(),
                 detail=json.dumps(detail, sort_keys=True, default=str) if detail else "")

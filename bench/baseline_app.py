@@ -1,27 +1,90 @@
-"""The baseline for figure 1: a bare Flask + SQLAlchemy app that stores the same concern.
+"""The baselines for figure 1: bare Flask + SQLAlchemy apps that store the same concern.
 
-It reads the same form fields and performs the same single insert (one observation and its first
-version, in one transaction) into the same tables, then redirects as the real app does. No sign-in,
-CSRF, audit event, language advice or prompt evaluation. Served by gunicorn the same way:
+`create_app()` (the baseline the goal is measured against) reads the same form fields and performs
+the same single insert (one observation and its first version, in one transaction) into the same
+tables, then redirects as the real app does. No sign-in, CSRF, audit event, language advice or
+prompt evaluation. Served by gunicorn the same way:
 
     BENCH_DATABASE_URL=sqlite:////tmp/x.sqlite gunicorn -w 2 'bench.baseline_app:create_app()'
+
+Two more rungs put back, one at a time, what the brief requires of every write, written as plainly
+as Flask and SQLAlchemy allow, so a reader sees what each costs before any of the app's own code:
+
+- `create_app("signed-in")`: the signed session cookie is read, the server-side session and its
+  user are looked up in one query (a session can be ended from the server at any time), and the
+  CSRF token is checked by Flask-WTF. It accepts the real app's cookie and form as they are.
+- `create_app("audited")`: as "signed-in", and the write also appends one event to the audit
+  chain (the chain's lock, the newest event's hash, one INSERT) in the same transaction.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from datetime import datetime, timezone
 
-from flask import Flask, redirect, request
-from sqlalchemy import MetaData, Table, create_engine, insert
+from flask import Flask, abort, redirect, request, session
+from sqlalchemy import MetaData, Table, bindparam, create_engine, func, insert, select, text
+
+LAYERS = ("bare", "signed-in", "audited")
+CHAIN_LOCK_KEY = 0x4348524F4E41  # the real app's audit chain lock, so both contend for the same one
 
 
-def create_app() -> Flask:
+def create_app(layers: str = "bare") -> Flask:
+    if layers not in LAYERS:
+        raise ValueError(f"layers must be one of {LAYERS}, not {layers!r}")
     app = Flask(__name__)
     engine = create_engine(os.environ["BENCH_DATABASE_URL"], pool_pre_ping=True)
+    app.extensions["bench_engine"] = engine  # for whoever must close it (the tests)
     meta = MetaData()
     observations = Table("observations", meta, autoload_with=engine)
     versions = Table("observation_versions", meta, autoload_with=engine)
+    signed_in = layers != "bare"
+    audited = layers == "audited"
+    if signed_in:
+        from flask_wtf.csrf import CSRFProtect
+
+        app.secret_key = os.environ["SECRET_KEY"]
+        app.config["WTF_CSRF_TIME_LIMIT"] = None
+        CSRFProtect(app)
+        sessions = Table("user_sessions", meta, autoload_with=engine)
+        users = Table("users", meta, autoload_with=engine)
+        live = (select(users.c.id).join(sessions, sessions.c.user_id == users.c.id)
+                .where(sessions.c.token_hash == bindparam("token_hash"), sessions.c.ended_at.is_(None),
+                       users.c.active.is_(True)))
+    if audited:
+        events = Table("audit_events", meta, autoload_with=engine)
+        newest = select(events.c.id, events.c.hash).order_by(events.c.id.desc()).limit(1)
+        next_link = select(newest.with_only_columns(events.c.hash).scalar_subquery(),
+                           func.nextval(func.pg_get_serial_sequence("audit_events", "id")))
+
+    def author(connection) -> int:  # noqa: ANN001
+        if not signed_in:
+            return int(request.form.get("author_id", "1"))
+        token, user_id = session.get("sid"), str(session.get("_user_id", ""))
+        if not token or not user_id.isdigit():
+            abort(401)
+        found = connection.execute(live, {"token_hash": hashlib.sha256(token.encode()).hexdigest()}).scalar()
+        if found != int(user_id):
+            abort(401)
+        return found
+
+    def append_event(connection, at: datetime, user_id: int, school_id: int, child_id: int,  # noqa: ANN001
+                     observation_id: int) -> None:
+        if connection.dialect.name == "postgresql":
+            # As the app does: the lock, then the newest hash and an id from the table's sequence.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
+            prev, event_id = connection.execute(next_link).one()
+        else:
+            head = connection.execute(newest).first()  # the insert above holds SQLite's write lock
+            prev, event_id = (head.hash, head.id + 1) if head else (None, 1)
+        prev = prev or "0" * 64
+        fields = {"id": event_id, "at": at.isoformat(), "user_id": user_id,
+                  "school_id": school_id, "action": "observation.create", "object_type": "observation",
+                  "object_id": observation_id, "child_id": child_id, "ip_address": "", "detail": "{}"}
+        digest = hashlib.sha256(json.dumps({"prev_hash": prev, **fields}, sort_keys=True).encode()).hexdigest()
+        connection.execute(insert(events).values(**{**fields, "at": at}, prev_hash=prev, hash=digest))
 
     @app.post("/observations/new")
     def create():
@@ -30,21 +93,26 @@ def create_app() -> Flask:
         now = datetime.now(timezone.utc)
         if engine.dialect.name == "sqlite":
             now = now.replace(tzinfo=None)
-        author = int(form.get("author_id", "1"))
+        school_id, child_id = int(form["school_id"]), int(form["child_id"])
+        # One connection and one transaction for the request, as the app has: the sign-in look-up
+        # costs one query, not a second checkout of the pool.
         with engine.begin() as connection:
+            author_id = author(connection)
             observation_id = connection.execute(insert(observations).values(
-                school_id=int(form["school_id"]), child_id=int(form["child_id"]), created_by_id=author,
+                school_id=school_id, child_id=child_id, created_by_id=author_id,
                 created_at=now, urgent=False, origin="logged", submission_key=form["submission_key"],
                 significant=False,
             )).inserted_primary_key[0]
             connection.execute(insert(versions).values(
-                observation_id=observation_id, child_id=int(form["child_id"]), number=1, occurred_on=datetime(year, month, day).date(),
+                observation_id=observation_id, child_id=child_id, number=1, occurred_on=datetime(year, month, day).date(),
                 occurred_time=None, occurred_approx=False, location=form.get("location", ""),
                 categories=";".join(form.getlist("categories")), source=form["source"],
                 first_hand=form.get("first_hand") == "yes", description=form["description"],
                 child_voice=form.get("child_voice", ""), action_taken=form.get("action_taken", ""),
-                recorded_at=now, recorded_by_id=author, reason="",
+                recorded_at=now, recorded_by_id=author_id, reason="",
             ))
+            if audited:
+                append_event(connection, now, author_id, school_id, child_id, observation_id)
         return redirect(f"/observations/{observation_id}/submitted")
 
     return app

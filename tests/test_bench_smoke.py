@@ -100,3 +100,6 @@ def test_the_smoke_benchmark_measures_every_figure_on_both_databases(tmp_path):
         assert same_queries and all(r["met"] for r in same_queries), same_queries
         if has_wrk:
             assert all(r["errors"] == 0 and r["stored"] >= r["requests"] for r in mine if r["figure"] == "1")
+            # Both rungs between the bare baseline and the app, at every number of clients.
+            rungs = [r for r in mine if r["figure"] == "1" and "app_to_rung" in r]
+            assert len(rungs) == 2 * 3 and all(r["app_to_rung"] > 0 for r in rungs), rungs

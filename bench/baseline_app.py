@@ -22,13 +22,17 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from flask import Flask, abort, redirect, request, session
-from sqlalchemy import MetaData, Table, bindparam, create_engine, func, insert, select, text
+from sqlalchemy import MetaData, Table, and_, bindparam, create_engine, exists, func, insert, select, text
+
+# The chain's hash, genesis and lock are the app's own, so an event from a rung verifies with the
+# app's `audit-verify` and contends for the same lock (importing them costs nothing per request).
+from chronology.models.audit import CHAIN_LOCK_KEY, GENESIS, canonical_at, event_hash
+from config import Config
 
 LAYERS = ("bare", "signed-in", "audited")
-CHAIN_LOCK_KEY = 0x4348524F4E41  # the real app's audit chain lock, so both contend for the same one
 
 
 def create_app(layers: str = "bare") -> Flask:
@@ -50,23 +54,35 @@ def create_app(layers: str = "bare") -> Flask:
         CSRFProtect(app)
         sessions = Table("user_sessions", meta, autoload_with=engine)
         users = Table("users", meta, autoload_with=engine)
+        memberships = Table("memberships", meta, autoload_with=engine)
+        idle = timedelta(minutes=Config.SESSION_IDLE_MINUTES)
+        oldest = timedelta(hours=Config.SESSION_ABSOLUTE_HOURS)
+        # What the app asks of every request, in one query: a session neither ended, idle too long
+        # nor too old, an active user, and a role that may log a concern at this school. (The app
+        # also notes the session's last use, at most once a minute: left out here.)
         live = (select(users.c.id).join(sessions, sessions.c.user_id == users.c.id)
-                .where(sessions.c.token_hash == bindparam("token_hash"), sessions.c.ended_at.is_(None),
-                       users.c.active.is_(True)))
+                .where(sessions.c.token_hash == bindparam("token_hash"), sessions.c.user_id == bindparam("user_id"),
+                       sessions.c.ended_at.is_(None), sessions.c.last_seen_at > bindparam("idle_since"),
+                       sessions.c.created_at > bindparam("born_since"), users.c.active.is_(True),
+                       exists().where(and_(memberships.c.user_id == users.c.id,
+                                           memberships.c.school_id == bindparam("school_id"),
+                                           memberships.c.role.in_(("staff", "dsl"))))))
     if audited:
         events = Table("audit_events", meta, autoload_with=engine)
         newest = select(events.c.id, events.c.hash).order_by(events.c.id.desc()).limit(1)
         next_link = select(newest.with_only_columns(events.c.hash).scalar_subquery(),
                            func.nextval(func.pg_get_serial_sequence("audit_events", "id")))
 
-    def author(connection) -> int:  # noqa: ANN001
+    def author(connection, school_id: int, now: datetime) -> int:  # noqa: ANN001
         if not signed_in:
             return int(request.form.get("author_id", "1"))
         token, user_id = session.get("sid"), str(session.get("_user_id", ""))
         if not token or not user_id.isdigit():
             abort(401)
-        found = connection.execute(live, {"token_hash": hashlib.sha256(token.encode()).hexdigest()}).scalar()
-        if found != int(user_id):
+        found = connection.execute(live, {"token_hash": hashlib.sha256(token.encode()).hexdigest(),
+                                          "user_id": int(user_id), "school_id": school_id,
+                                          "idle_since": now - idle, "born_since": now - oldest}).scalar()
+        if found is None:
             abort(401)
         return found
 
@@ -79,12 +95,14 @@ def create_app(layers: str = "bare") -> Flask:
         else:
             head = connection.execute(newest).first()  # the insert above holds SQLite's write lock
             prev, event_id = (head.hash, head.id + 1) if head else (None, 1)
-        prev = prev or "0" * 64
-        fields = {"id": event_id, "at": at.isoformat(), "user_id": user_id,
-                  "school_id": school_id, "action": "observation.create", "object_type": "observation",
-                  "object_id": observation_id, "child_id": child_id, "ip_address": "", "detail": "{}"}
-        digest = hashlib.sha256(json.dumps({"prev_hash": prev, **fields}, sort_keys=True).encode()).hexdigest()
-        connection.execute(insert(events).values(**{**fields, "at": at}, prev_hash=prev, hash=digest))
+        prev = prev or GENESIS
+        # The event the app writes for a new concern, hashed as the app hashes it.
+        fields = {"id": event_id, "at": at, "user_id": user_id, "school_id": school_id,
+                  "action": "observation.create", "object_type": "observation", "object_id": observation_id,
+                  "child_id": child_id, "ip_address": request.remote_addr or "",
+                  "detail": json.dumps({"urgent": False}, sort_keys=True)}
+        digest = event_hash({**fields, "at": canonical_at(at)}, prev)
+        connection.execute(insert(events).values(**fields, prev_hash=prev, hash=digest))
 
     @app.post("/observations/new")
     def create():
@@ -97,7 +115,7 @@ def create_app(layers: str = "bare") -> Flask:
         # One connection and one transaction for the request, as the app has: the sign-in look-up
         # costs one query, not a second checkout of the pool.
         with engine.begin() as connection:
-            author_id = author(connection)
+            author_id = author(connection, school_id, now)
             observation_id = connection.execute(insert(observations).values(
                 school_id=school_id, child_id=child_id, created_by_id=author_id,
                 created_at=now, urgent=False, origin="logged", submission_key=form["submission_key"],

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from bench import baseline_app
 from chronology.extensions import db
-from chronology.models import AuditEvent, Observation, User
-from chronology.services import sessions
+from chronology.models import AuditEvent, Observation, School, User
+from chronology.services import audit, sessions
 from tests.factories import csrf_from, login, make_child, make_school, make_user
 
 COOKIE_DOMAIN = "chronology.test"
@@ -108,14 +108,17 @@ def test_the_audited_rung_extends_the_chain_from_its_newest_event(signed_in, run
     assert event.action == "observation.create" and event.user_id == ids["teacher_id"]
     written = db.session.scalars(select(Observation).where(Observation.submission_key == "audited")).one()
     assert event.object_id == written.id and event.child_id == ids["child_id"]
+    # Hashed as the app hashes its events: the app's own check finds the chain whole.
+    assert event.hash == event.computed_hash()
+    assert audit.verify_chain().intact
 
 
 def test_the_bare_baseline_writes_no_audit_event_and_unknown_rungs_are_refused(signed_in, rung):
     _, _, ids = signed_in
-    events = _count(AuditEvent)
+    events, concerns = _count(AuditEvent), _count(Observation)
     reply = rung("bare").post("/observations/new", data={**_form(ids, None, "bare"), "author_id": str(ids["teacher_id"])})
     assert reply.status_code == 302
-    assert _count(AuditEvent) == events and _count(Observation) >= 1
+    assert _count(AuditEvent) == events and _count(Observation) == concerns + 1
     with pytest.raises(ValueError, match="layers must be one of"):
         baseline_app.create_app("everything")
 
@@ -123,8 +126,6 @@ def test_the_bare_baseline_writes_no_audit_event_and_unknown_rungs_are_refused(s
 def test_after_the_audited_rung_the_app_still_appends_to_the_chain(app, signed_in, rung):
     """The rung takes its event's id as the app does (PostgreSQL: the table's sequence), so the app's
     next event follows it instead of colliding with it."""
-    from chronology.services import audit
-
     cookie, token, ids = signed_in
     client = rung("audited")
     client.set_cookie("session", cookie, domain="localhost")
@@ -136,3 +137,63 @@ def test_after_the_audited_rung_the_app_still_appends_to_the_chain(app, signed_i
     db.session.commit()
     after = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).one()
     assert after.id > rung_event.id and after.prev_hash == rung_event.hash
+    assert audit.verify_chain().intact
+
+
+def test_the_signed_in_rung_asks_what_the_app_asks_of_a_session(signed_in, rung):
+    """Not only a session row: its own user, active, not idle too long, not too old, with a role
+    that may log a concern at this school."""
+    from datetime import timedelta
+
+    from chronology.models import Membership, UserSession
+    from chronology.models.types import utcnow
+
+    cookie, token, ids = signed_in
+    client = rung("signed-in")
+    client.set_cookie("session", cookie, domain="localhost")
+    before = _count(Observation)
+    live = db.session.scalars(select(UserSession).where(UserSession.user_id == ids["teacher_id"])).one()
+
+    def refused(key: str) -> None:
+        assert client.post("/observations/new", data=_form(ids, token, key)).status_code == 401, key
+        assert _count(Observation) == before, key
+
+    live.last_seen_at = utcnow() - timedelta(hours=1)  # idle for longer than the app allows
+    db.session.commit()
+    refused("idle")
+    live.last_seen_at, live.created_at = utcnow(), utcnow() - timedelta(days=1)  # older than a school day
+    db.session.commit()
+    refused("too-old")
+    live.created_at = utcnow()
+    db.session.get(User, ids["teacher_id"]).active = False
+    db.session.commit()
+    refused("inactive")
+    db.session.get(User, ids["teacher_id"]).active = True
+    membership = db.session.scalars(select(Membership).where(Membership.user_id == ids["teacher_id"])).one()
+    membership.role = "admin"  # runs the school's accounts; may not log concerns
+    db.session.commit()
+    refused("no-role")
+    membership.role = "staff"
+    db.session.commit()
+    assert client.post("/observations/new", data=_form(ids, token, "allowed-again")).status_code == 302
+    assert _count(Observation) == before + 1
+
+
+def test_a_session_cookie_naming_another_user_signs_nobody_in(signed_in, rung, app):
+    """The cookie's user must be the session's own, as the app checks."""
+    cookie, token, ids = signed_in
+    other = make_user(db.session.get(School, ids["school_id"]), "staff", email="other@rungs.example.org")
+    db.session.commit()
+    serializer = app.session_interface.get_signing_serializer(app)
+    forged = serializer.dumps({**serializer.loads(cookie), "_user_id": str(other.id)})
+    client = rung("signed-in")
+    client.set_cookie("session", forged, domain="localhost")
+    before = _count(Observation)
+    assert client.post("/observations/new", data=_form(ids, token, "other-user")).status_code == 401
+    assert _count(Observation) == before
+
+
+def test_the_rungs_use_the_apps_chain_lock():
+    from chronology.models.audit import CHAIN_LOCK_KEY
+
+    assert baseline_app.CHAIN_LOCK_KEY == CHAIN_LOCK_KEY

@@ -10,26 +10,29 @@ prompt evaluation. Served by gunicorn the same way:
 Two more rungs put back, one at a time, what the brief requires of every write, written as plainly
 as Flask and SQLAlchemy allow, so a reader sees what each costs before any of the app's own code:
 
-- `create_app("signed-in")`: the signed session cookie is read, the server-side session and its
-  user are looked up in one query (a session can be ended from the server at any time), and the
-  CSRF token is checked by Flask-WTF. It accepts the real app's cookie and form as they are.
-- `create_app("audited")`: as "signed-in", and the write also appends one event to the audit
-  chain (the chain's lock, the newest event's hash, one INSERT) in the same transaction.
+- `create_app("signed-in")`: the signed session cookie is read; the server-side session is checked
+  in one query as the app checks it (not ended, idle or too old, its own user, active, with a role
+  that may log a concern at the school); and the CSRF token is checked by Flask-WTF. It accepts
+  the real app's cookie and form as they are.
+- `create_app("audited")`: as "signed-in", and the write also appends the app's own audit event
+  for a new concern to the chain, with the app's `append_events` (the chain's lock, the newest
+  event's hash, one INSERT), in the same transaction.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from datetime import datetime, timedelta, timezone
 
 from flask import Flask, abort, redirect, request, session
-from sqlalchemy import MetaData, Table, and_, bindparam, create_engine, exists, func, insert, select, text
+from sqlalchemy import MetaData, Table, and_, bindparam, create_engine, exists, insert, select
+from sqlalchemy.orm import Session
 
-# The chain's hash, genesis and lock are the app's own, so an event from a rung verifies with the
-# app's `audit-verify` and contends for the same lock (importing them costs nothing per request).
-from chronology.models.audit import CHAIN_LOCK_KEY, GENESIS, canonical_at, event_hash
+# The audit chain is appended by the app's own code, so a rung's event verifies with the app's
+# `audit-verify` and contends for the same lock.
+from chronology.models.audit import append_events
+from chronology.services import audit
 from config import Config
 
 LAYERS = ("bare", "signed-in", "audited")
@@ -67,11 +70,6 @@ def create_app(layers: str = "bare") -> Flask:
                        exists().where(and_(memberships.c.user_id == users.c.id,
                                            memberships.c.school_id == bindparam("school_id"),
                                            memberships.c.role.in_(("staff", "dsl"))))))
-    if audited:
-        events = Table("audit_events", meta, autoload_with=engine)
-        newest = select(events.c.id, events.c.hash).order_by(events.c.id.desc()).limit(1)
-        next_link = select(newest.with_only_columns(events.c.hash).scalar_subquery(),
-                           func.nextval(func.pg_get_serial_sequence("audit_events", "id")))
 
     def author(connection, school_id: int, now: datetime) -> int:  # noqa: ANN001
         if not signed_in:
@@ -86,23 +84,14 @@ def create_app(layers: str = "bare") -> Flask:
             abort(401)
         return found
 
-    def append_event(connection, at: datetime, user_id: int, school_id: int, child_id: int,  # noqa: ANN001
-                     observation_id: int) -> None:
-        if connection.dialect.name == "postgresql":
-            # As the app does: the lock, then the newest hash and an id from the table's sequence.
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
-            prev, event_id = connection.execute(next_link).one()
-        else:
-            head = connection.execute(newest).first()  # the insert above holds SQLite's write lock
-            prev, event_id = (head.hash, head.id + 1) if head else (None, 1)
-        prev = prev or GENESIS
-        # The event the app writes for a new concern, hashed as the app hashes it.
-        fields = {"id": event_id, "at": at, "user_id": user_id, "school_id": school_id,
-                  "action": "observation.create", "object_type": "observation", "object_id": observation_id,
-                  "child_id": child_id, "ip_address": request.remote_addr or "",
-                  "detail": json.dumps({"urgent": False}, sort_keys=True)}
-        digest = event_hash({**fields, "at": canonical_at(at)}, prev)
-        connection.execute(insert(events).values(**fields, prev_hash=prev, hash=digest))
+    def append_event(connection, user_id: int, school_id: int, child_id: int, observation_id: int) -> None:  # noqa: ANN001
+        # The app's own event for a new concern, appended by the app's own code (its lock, its head
+        # read, its hash), on this request's connection and in its transaction.
+        # Closing the session leaves the request's own transaction to commit as before.
+        with Session(bind=connection) as session_:
+            append_events(session_, [audit.values(
+                "observation.create", user_id=user_id, school_id=school_id, object_type="observation",
+                object_id=observation_id, child_id=child_id, detail={"urgent": False})])
 
     @app.post("/observations/new")
     def create():
@@ -130,7 +119,7 @@ def create_app(layers: str = "bare") -> Flask:
                 recorded_at=now, recorded_by_id=author_id, reason="",
             ))
             if audited:
-                append_event(connection, now, author_id, school_id, child_id, observation_id)
+                append_event(connection, author_id, school_id, child_id, observation_id)
         return redirect(f"/observations/{observation_id}/submitted")
 
     return app

@@ -311,6 +311,12 @@ def wrk_run(base: str, cookie: str, body: str, children: list[int], clients: int
             "requests": requests, "errors": bad}
 
 
+def _valid(measured: dict) -> bool:
+    """wrk counts a refused or failed request as done, and a fast failure as throughput: a run
+    counts only when every request stored its concern."""
+    return measured["errors"] == 0 and measured["stored"] >= measured["requests"]
+
+
 # The app, the bare baseline its goal is measured against, and the rungs between (see baseline_app).
 TARGETS = (("chronology", "chronology:create_app()"), ("baseline", "bench.baseline_app:create_app()"),
            ("signed-in", "bench.baseline_app:create_app('signed-in')"),
@@ -397,12 +403,6 @@ def figure_1(backend: str, app, url: str, tmp: Path, ctx: dict, seconds: int) ->
                    base_["rps"], "req/s", p50_ms=round(rung["p50_ms"], 1), p95_ms=round(rung["p95_ms"], 1),
                    errors=rung["errors"], requests=rung["requests"], stored=rung["stored"],
                    app_to_rung=round(mine["rps"] / rung["rps"], 3) if _valid(rung) and _valid(mine) else None)
-
-
-def _valid(measured: dict) -> bool:
-    """wrk counts a refused or failed request as done, and a fast failure as throughput: a run
-    counts only when every request stored its concern."""
-    return measured["errors"] == 0 and measured["stored"] >= measured["requests"]
 
 
 # --- figures 2 and 3: pages ---------------------------------------------------------------------
@@ -745,7 +745,8 @@ def write(size_name: str, info: dict, pdf: dict | None, folder: Path) -> None:
     for r in results:
         extra = ""
         if "app_to_rung" in r and r["app_to_rung"] is None:
-            extra = f" (INVALID: {r['errors']} errors, {r['stored']} of {r['requests']} requests stored)"
+            extra = (f" (not compared: the rung had {r['errors']} errors and stored {r['stored']} of "
+                     f"{r['requests']}; if none failed, the app's own run did: see its row)")
         elif "app_to_rung" in r:
             extra = f" (p50 {r['p50_ms']} / p95 {r['p95_ms']} ms; the app's throughput is {r['app_to_rung']} of this rung's)"
         elif "p95_ms" in r:

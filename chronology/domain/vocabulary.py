@@ -104,6 +104,8 @@ REFERRAL_STATUSES: tuple[Term, ...] = (
     Term("awaiting-response", "Awaiting response"),
     Term("accepted", "Accepted"),
     Term("not-accepted", "Not accepted (no further action)"),
+    # Early help is voluntary: a family may say no, which is not the agency turning it down.
+    Term("declined-by-family", "Declined by the family"),
     Term("escalated", "Escalated"),
     Term("closed", "Closed"),
 )
@@ -119,9 +121,59 @@ LIFE_EVENT_KINDS: tuple[Term, ...] = (
     Term("bereavement", "Bereavement"),
     Term("exclusion", "Exclusion"),
     Term("return-home-interview", "Return-home interview"),
+    Term("school-support", "Support in school", "ELSA, mentoring, counselling, school nurse"),
     Term("other", "Other"),
 )
 LIFE_EVENT_SLUGS: frozenset[str] = frozenset(t.slug for t in LIFE_EVENT_KINDS)
+
+SCHOOL_SUPPORTS: tuple[Term, ...] = (
+    Term("elsa", "Emotional literacy support (ELSA)"),
+    Term("mentoring", "Mentoring"),
+    Term("counselling", "Counselling"),
+    Term("school-nurse", "School nurse"),
+    Term("other", "Other support"),
+)
+SCHOOL_SUPPORT_SLUGS: frozenset[str] = frozenset(t.slug for t in SCHOOL_SUPPORTS)
+
+PROFESSIONAL_ROLES: tuple[Term, ...] = (
+    Term("gp", "GP (family doctor)"),
+    Term("health-visitor", "Health visitor"),
+    Term("school-nurse", "School nurse"),
+    Term("social-worker", "Social worker"),
+    Term("early-help-worker", "Early help worker"),
+    Term("police", "Police officer"),
+    Term("camhs", "Mental health worker (CAMHS)"),
+    Term("other", "Other"),
+)
+PROFESSIONAL_ROLE_SLUGS: frozenset[str] = frozenset(t.slug for t in PROFESSIONAL_ROLES)
+
+# The SEN primary need codes an MIS exports (the school census's list).
+SEN_NEEDS: tuple[Term, ...] = (
+    Term("SpLD", "Specific learning difficulty"),
+    Term("MLD", "Moderate learning difficulty"),
+    Term("SLD", "Severe learning difficulty"),
+    Term("PMLD", "Profound and multiple learning difficulty"),
+    Term("SEMH", "Social, emotional and mental health"),
+    Term("SLCN", "Speech, language and communication needs"),
+    Term("HI", "Hearing impairment"),
+    Term("VI", "Visual impairment"),
+    Term("MSI", "Multi-sensory impairment"),
+    Term("PD", "Physical disability"),
+    Term("ASD", "Autistic spectrum disorder"),
+    Term("OTH", "Other difficulty or disability"),
+    Term("NSA", "SEN support but no specialist assessment of type of need"),
+)
+SEN_NEED_CODES: frozenset[str] = frozenset(t.slug for t in SEN_NEEDS)
+
+PARENTS_TOLD: tuple[Term, ...] = (Term("yes", "Yes"), Term("no", "No"))
+CONSENT_ANSWERS: tuple[Term, ...] = (
+    Term("given", "Consent to share was given"),
+    Term("refused", "Consent to share was refused"),
+    Term("not-needed", "Consent was not needed", "for example, a risk of significant harm"),
+)
+CONSENT_SLUGS: frozenset[str] = frozenset(t.slug for t in CONSENT_ANSWERS)
+# The reason that most often stands behind "not needed", offered as the answer's default wording.
+CONSENT_NOT_NEEDED_HARM = "Not needed: risk of significant harm"
 
 ROLES: tuple[str, ...] = ("staff", "dsl", "admin")
 

@@ -2,7 +2,9 @@
 
 from .audit import AuditEvent
 from .child import CONTEXT_FLAGS, Child
+from .child_details import AttendancePeriod, ChildDetails, WithheldFromFamily
 from .draft import SavedDraft
+from .family import FamilyMember, Professional
 from .observation import Observation, ObservationVersion, RecordIsImmutable
 from .prompt import Prompt, PromptSetting
 from .referral import LifeEvent, Referral
@@ -12,6 +14,7 @@ from .session import UserSession
 from .user import Membership, RecoveryCode, User
 
 __all__ = [
+    "AttendancePeriod", "ChildDetails", "FamilyMember", "Professional", "WithheldFromFamily",
     "AuditEvent", "CONTEXT_FLAGS", "Child", "LifeEvent", "Membership", "Observation",
     "ObservationVersion", "Organisation", "Prompt", "PromptSetting", "RecordIsImmutable", "Referral",
     "RecoveryCode", "Review", "SavedDraft", "School", "User", "UserSession",

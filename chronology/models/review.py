@@ -23,6 +23,8 @@ class Review(db.Model):
     # Statutory guidance asks for the reason behind a decision not to refer as much as one to refer.
     reason: Mapped[str] = mapped_column(Text)
     decided_on: Mapped[date] = mapped_column(Date)
+    # Moved from the school's old system or paper: when it was imported (it keeps its own date).
+    imported_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .types import UTCDateTime, utcnow
+
+DEFAULT_NEED_LEVELS = ("Level 1", "Level 2", "Level 3", "Level 4")
 
 
 class Organisation(db.Model):
@@ -33,5 +35,13 @@ class School(db.Model):
     # Changes, to a new random value, whenever the school's prompt rule settings are saved; empty
     # while it has never changed one. Lets a server process keep the settings it has read.
     rules_version: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    # The names of the local threshold document's levels of need, one per line; empty means
+    # DEFAULT_NEED_LEVELS.
+    need_levels: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+    @property
+    def need_level_names(self) -> list[str]:
+        names = [line.strip() for line in self.need_levels.splitlines() if line.strip()]
+        return names or list(DEFAULT_NEED_LEVELS)
 
     organisation: Mapped[Organisation] = relationship(back_populates="schools")

@@ -34,6 +34,10 @@ class User(UserMixin, db.Model):
     totp_last_step: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # Set when an administrator chose the first password: the person must choose their own.
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The contact a referral prints for its referrer; the secure email defaults to the sign-in address.
+    job_title: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    phone: Mapped[str] = mapped_column(String(50), default="", server_default="")
+    secure_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan", order_by="Membership.id"

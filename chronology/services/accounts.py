@@ -8,6 +8,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy import select
 
+from ..domain.family import phone_problem
 from ..domain.vocabulary import ROLES
 from ..extensions import db
 from ..models import Membership, Organisation, School, User
@@ -202,3 +203,30 @@ def change_own_password(user: User, current: str, new_password: str, confirm: st
     if new_password != confirm:
         raise ServiceError("The two new passwords are not the same.", field="confirm")
     change_password(user, new_password, by=user)
+
+
+def set_profile(user: User, *, job_title: str | None = None, phone: str | None = None,
+                secure_email: str | None = None, by: User | None = None) -> None:
+    """The contact a referral prints for its referrer; a value left as None is kept as it is."""
+    errors: dict[str, str] = {}
+    if secure_email is not None and secure_email.strip():
+        try:
+            secure_email = normalise_email(secure_email)
+        except ServiceError:
+            errors["secure_email"] = "Enter a secure email address like dsl@school.sch.uk."
+    if phone is not None:
+        if problem := phone_problem(phone):
+            errors["phone"] = problem
+    if job_title is not None and len(job_title.strip()) > 200:
+        errors["job_title"] = "Keep the job title under 200 characters."
+    if errors:
+        from .casework import InvalidRecord
+        raise InvalidRecord(errors)
+    changed = []
+    for name, value in (("job_title", job_title), ("phone", phone), ("secure_email", secure_email)):
+        if value is not None and getattr(user, name) != value.strip():
+            setattr(user, name, value.strip())
+            changed.append(name)
+    audit.record("profile.change", user_id=(by or user).id, object_type="user", object_id=user.id,
+                 school_id=None, detail={"fields": changed})
+    db.session.commit()

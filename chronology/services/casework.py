@@ -10,7 +10,8 @@ from sqlalchemy.orm import selectinload
 
 from ..domain.chronology import ChronologyFilter, Entry, assemble, category_counts
 from ..domain.vocabulary import (
-    AGENCY_SLUGS, LIFE_EVENT_SLUGS, REFERRAL_STATUS_SLUGS, REVIEW_DECISION_SLUGS,
+    AGENCY_SLUGS, CONSENT_NOT_NEEDED_HARM, CONSENT_SLUGS, LIFE_EVENT_SLUGS, REFERRAL_STATUS_SLUGS,
+    REVIEW_DECISION_SLUGS, SCHOOL_SUPPORT_SLUGS,
 )
 from ..extensions import db
 from ..models import Child, LifeEvent, Observation, ObservationVersion, Referral, Review, School, User
@@ -89,9 +90,21 @@ class ReferralDraft:
     outcome_on: date | None
     follow_up_on: date | None
     observation_id: int | None = None
+    # Consent and who knows (see models.referral); every answer may be given later, before export.
+    parents_told: str = ""
+    why_not_told: str = ""
+    consent: str = ""
+    consent_by: str = ""
+    consent_covers: str = ""
+    consent_reason: str = ""
+    child_views: str = ""
+    level_of_need: str = ""
+    by_phone: bool = False
 
 
 def _referral_problems(draft: ReferralDraft, child: Child, today: date) -> dict[str, str]:
+    school = db.session.get(School, child.school_id)
+    levels = school.need_level_names if school else []
     errors: dict[str, str] = {}
     if draft.agency not in AGENCY_SLUGS:
         errors["agency"] = "Choose who the referral was made to."
@@ -106,7 +119,36 @@ def _referral_problems(draft: ReferralDraft, child: Child, today: date) -> dict[
         errors["outcome_on"] = "The outcome date cannot be before the referral date."
     if draft.outcome_on and not draft.outcome.strip():
         errors["outcome"] = "Describe the outcome, since you gave its date."
+    errors.update(consent_problems(draft, levels))
     return errors
+
+
+def consent_problems(draft: ReferralDraft, levels: list[str]) -> dict[str, str]:
+    """Answers that contradict themselves; an answer left empty is allowed until export."""
+    errors: dict[str, str] = {}
+    if draft.parents_told not in ("", "yes", "no"):
+        errors["parents_told"] = "Answer yes or no: were the parents or carers told about this referral?"
+    elif draft.parents_told == "no" and not draft.why_not_told.strip():
+        errors["why_not_told"] = "Say why the parents or carers were not told."
+    if draft.consent not in ("", *CONSENT_SLUGS):
+        errors["consent"] = "Choose whether consent to share was given, refused or not needed."
+    elif draft.consent == "given" and not draft.consent_by.strip():
+        errors["consent_by"] = "Say who gave consent to share, for example the mother."
+    elif draft.consent == "not-needed" and not draft.consent_reason.strip():
+        errors["consent_reason"] = f"Say why consent was not needed, for example: {CONSENT_NOT_NEEDED_HARM}."
+    if draft.level_of_need and draft.level_of_need not in levels:
+        errors["level_of_need"] = "Choose one of the levels of need: " + ", ".join(levels) + "."
+    return errors
+
+
+def consent_missing(referral: Referral) -> list[str]:
+    """What a referral still needs answered before its written form can go to the agency."""
+    missing: list[str] = []
+    if referral.parents_told not in ("yes", "no"):
+        missing.append("whether the parents or carers were told")
+    if referral.consent not in CONSENT_SLUGS:
+        missing.append("whether consent to share was given, refused or not needed")
+    return missing
 
 
 def record_referral(child: Child, by: User, draft: ReferralDraft, *, today: date,
@@ -151,29 +193,44 @@ def _apply_referral(referral: Referral, draft: ReferralDraft) -> None:
     referral.outcome = draft.outcome
     referral.outcome_on = draft.outcome_on
     referral.follow_up_on = draft.follow_up_on
+    for name in CONSENT_FIELDS:
+        value = getattr(draft, name)
+        setattr(referral, name, value.strip() if isinstance(value, str) else value)
     if draft.observation_id is not None:
         referral.observation_id = draft.observation_id
 
 
+CONSENT_FIELDS = ("parents_told", "why_not_told", "consent", "consent_by", "consent_covers", "consent_reason",
+                  "child_views", "level_of_need", "by_phone")
+
+
 def _referral_snapshot(referral: Referral) -> dict[str, str]:
     fields = ("agency", "agency_detail", "referred_on", "their_reference", "status", "outcome",
-              "outcome_on", "follow_up_on")
+              "outcome_on", "follow_up_on", *CONSENT_FIELDS)
     return {f: str(getattr(referral, f) or "") for f in fields}
 
 
 def record_life_event(child: Child, by: User, kind: str, occurred_on: date | None, note: str,
-                      significant: bool, *, today: date, unreadable: dict[str, str] | None = None) -> LifeEvent:
+                      significant: bool, *, today: date, unreadable: dict[str, str] | None = None,
+                      ended_on: date | None = None, support: str = "") -> LifeEvent:
     errors: dict[str, str] = {}
     if kind not in LIFE_EVENT_SLUGS:
         errors["kind"] = "Choose what happened."
     if kind == "other" and not note.strip():
         errors["note"] = "Describe what happened, since you chose Other."
+    if kind == "school-support" and support not in SCHOOL_SUPPORT_SLUGS:
+        errors["support"] = "Choose which support the school gives."
+    if kind != "school-support":
+        support, ended_on = "", None
     _check_date(errors, "occurred_on", occurred_on, child, today)
+    _check_date(errors, "ended_on", ended_on, child, today, required=False, future_ok=True)
+    if occurred_on and ended_on and ended_on < occurred_on:
+        errors["ended_on"] = "The support cannot end before it started."
     errors.update(unreadable or {})
     if errors:
         raise InvalidRecord(errors)
     event = LifeEvent(school_id=child.school_id, child_id=child.id, kind=kind, occurred_on=occurred_on,
-                      note=note, significant=significant, created_by=by)
+                      note=note, significant=significant, created_by=by, ended_on=ended_on, support=support)
     db.session.add(event)
     db.session.flush()
     audit.record("life-event.create", user_id=by.id, school_id=child.school_id, object_type="life-event",

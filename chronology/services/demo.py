@@ -7,11 +7,12 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from ..domain.family import AttendanceDraft, DetailsDraft, MemberDraft, ProfessionalDraft
 from ..domain.observation_rules import ObservationDraft
 from ..domain.upn import synthetic_upn
 from ..extensions import db
-from ..models import Child, School
-from . import accounts, casework, observations
+from ..models import Child, Observation, School
+from . import accounts, casework, family, observations
 
 DEMO_URN = "999001"
 DEMO_PASSWORD = "demo-only-password"
@@ -90,4 +91,70 @@ def seed_demo(seed: int = 20260401, children: int = 30, today: date | None = Non
                 casework.record_review(observation, dsl, "monitor",
                                        "Monitor for two weeks and speak to the class teacher on Friday.",
                                        observation.current.occurred_on, today=today)
+    accounts.set_profile(dsl, job_title="Designated safeguarding lead and deputy head", phone="0113 496 0123",
+                         secure_email="dsl.secure@demo.example.org")
+    _add_families(pupils, dsl, rng, today)
+    _add_a_referral(school, pupils[0], dsl, today)
     return school, True
+
+
+# Made-up people for the demo families. Phone numbers are in Ofcom's range kept for drama (0113 496 0xxx).
+PARENT_FORENAMES = ["Dana", "Kerry", "Sam", "Marta", "Chidi", "Leanne", "Gareth", "Noor", "Beata", "Jonah"]
+
+
+def _add_families(pupils: list[Child], dsl, rng: random.Random, today: date) -> None:  # noqa: ANN001
+    """Every demo child gets a household, a GP, details and attendance, so a referral has something to say."""
+    for n, child in enumerate(pupils):
+        surname = child.legal_surname
+        mother = rng.choice(PARENT_FORENAMES)
+        family.save_member(child, dsl, MemberDraft(
+            name=f"{mother} {surname}", relationship="Mother", approximate_age=f"about {rng.randint(26, 42)}",
+            lives_with_child=True, parental_responsibility=True, phone=f"0113 496 0{100 + n:03d}",
+            email=f"parent{n}@demo.example.org"), today=today)
+        if rng.random() < 0.5:
+            family.save_member(child, dsl, MemberDraft(
+                name=f"{rng.choice(PARENT_FORENAMES)} {surname}", relationship="Father", lives_with_child=False,
+                parental_responsibility=True, note="Sees the children on alternate weekends."), today=today)
+        if rng.random() < 0.3:
+            family.save_member(child, dsl, MemberDraft(
+                name=f"Baby {surname}", relationship="Half-brother, a baby at home",
+                date_of_birth=today - timedelta(days=rng.randint(60, 300)), lives_with_child=True,
+                parental_responsibility=False), today=today)
+        family.save_professional(child, dsl, ProfessionalDraft(
+            name=f"Dr {rng.choice(['Field', 'Ashworth', 'Iqbal', 'Moreno'])}", role="gp",
+            agency="Elm Street Surgery (synthetic)", phone="0113 496 0900"))
+        family.save_details(child, dsl, DetailsDraft(
+            address=f"{10 + n} Example Road, Demotown, DT1 {n % 9}AA",
+            first_language="Polish" if child.eal else "English", interpreter_needed=bool(child.eal and n % 2),
+            sen_primary_need="SLCN" if child.send else "", religion=rng.choice(["", "Christian", "Muslim", "None"]),
+            ethnicity=rng.choice(["White British", "Mixed White and Black African", "Asian British", "White Other"])))
+        for start, end, possible in ((date(today.year - 1, 9, 1), date(today.year - 1, 12, 19), 140),
+                                     (date(today.year, 1, 5), date(today.year, 3, 27), 118)):
+            if end < today:
+                attended = possible - rng.randint(0, 30 if n < 8 else 8)
+                family.record_attendance(child, dsl, AttendanceDraft(start, end, possible, attended))
+    # Two children of the roll are brother and sister, linked both ways.
+    older, younger = pupils[0], pupils[1]
+    family.save_member(older, dsl, MemberDraft(
+        name=younger.display_name, relationship="Sister (at this school)", date_of_birth=younger.date_of_birth,
+        lives_with_child=True, sibling_child_id=younger.id), today=today)
+
+
+def _add_a_referral(school: School, child: Child, dsl, today: date) -> None:  # noqa: ANN001
+    """One child with the whole story: support in school, a phone referral with its consent answers."""
+    family.save_professional(child, dsl, ProfessionalDraft(
+        name="Jo Whitfield", role="health-visitor", agency="Demotown health visiting team (synthetic)",
+        phone="0113 496 0950", from_on=today - timedelta(days=200)))
+    casework.record_life_event(child, dsl, "school-support", today - timedelta(days=90),
+                               "Weekly sessions with the school's ELSA, Tuesdays after lunch.", True,
+                               today=today, support="elsa")
+    observation_ids = list(db.session.scalars(
+        select(Observation.id).where(Observation.child_id == child.id).order_by(Observation.id)))
+    for observation_id in observation_ids[:3]:
+        casework.mark_significant(child, dsl, "observation", observation_id, True)
+    casework.record_referral(child, dsl, casework.ReferralDraft(
+        agency="social-care", agency_detail="", referred_on=today - timedelta(days=1),
+        their_reference="", status="awaiting-response", outcome="", outcome_on=None, follow_up_on=today + timedelta(days=3),
+        parents_told="yes", consent="given", consent_by="Mother", consent_covers="The child and the household",
+        child_views="Said they want things at home to be calmer and are happy for school to ask for help.",
+        level_of_need="Level 3", by_phone=True), today=today)

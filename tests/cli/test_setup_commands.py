@@ -65,3 +65,20 @@ def test_seed_demo_prints_logins_and_running_it_again_changes_nothing(runner):
     assert again.exit_code == 0 and "Already there" in again.output
     assert counts == (db.session.scalar(select(func.count(Child.id))),
                       db.session.scalar(select(func.count(Observation.id))))
+
+
+def test_the_demo_school_has_families_professionals_attendance_and_a_referral(runner):
+    from chronology.models import AttendancePeriod, FamilyMember, Professional, Referral
+    from chronology.services import family
+
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    children = db.session.scalars(select(Child).order_by(Child.id)).all()
+    for child in children:
+        assert family.current(FamilyMember, child), child.upn
+        assert family.current(Professional, child) and family.details_of(child) is not None
+    assert db.session.scalar(select(func.count(AttendancePeriod.id))) >= len(children)
+    assert family.siblings_at_school(children[1]) == [children[0]]
+    referral = db.session.scalars(select(Referral)).one()
+    assert referral.by_phone and referral.consent == "given" and referral.level_of_need == "Level 3"
+    dsl = db.session.scalars(select(User).where(User.email == "dsl@demo.example.org")).one()
+    assert dsl.phone and dsl.job_title and dsl.secure_email

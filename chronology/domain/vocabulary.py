@@ -96,6 +96,7 @@ AGENCIES: tuple[Term, ...] = (
     Term("police", "Police"),
     Term("health", "Health or school nurse"),
     Term("camhs", "Child and adolescent mental health services (CAMHS)"),
+    Term("young-carers", "The local young carers service"),
     Term("other", "Other"),
 )
 AGENCY_SLUGS: frozenset[str] = frozenset(t.slug for t in AGENCIES)
@@ -105,11 +106,18 @@ REFERRAL_STATUSES: tuple[Term, ...] = (
     Term("accepted", "Accepted"),
     Term("not-accepted", "Not accepted (no further action)"),
     # Early help is voluntary: a family may say no, which is not the agency turning it down.
-    Term("declined-by-family", "Declined by the family"),
+    Term("declined-by-the-family", "Declined by the family"),
     Term("escalated", "Escalated"),
     Term("closed", "Closed"),
 )
 REFERRAL_STATUS_SLUGS: frozenset[str] = frozenset(t.slug for t in REFERRAL_STATUSES)
+
+# What a referral asks for, where it is more than a general referral to the agency.
+REFERRAL_KINDS: tuple[Term, ...] = (
+    Term("", "A referral about the concerns"),
+    Term("young-carers-assessment", "A young carer's assessment"),
+)
+REFERRAL_KIND_SLUGS: frozenset[str] = frozenset(t.slug for t in REFERRAL_KINDS)
 
 LIFE_EVENT_KINDS: tuple[Term, ...] = (
     Term("cp-plan-started", "Child protection plan started"),

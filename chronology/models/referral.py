@@ -21,6 +21,8 @@ class Referral(db.Model):
     observation_id: Mapped[int | None] = mapped_column(ForeignKey("observations.id"), nullable=True)
     agency: Mapped[str] = mapped_column(String(32))
     agency_detail: Mapped[str] = mapped_column(String(200), default="")
+    # "" for a referral about the concerns; "young-carers-assessment" asks for that assessment (E17).
+    kind: Mapped[str] = mapped_column(String(32), default="", server_default="")
     referred_on: Mapped[date] = mapped_column(Date)
     their_reference: Mapped[str] = mapped_column(String(100), default="")
     status: Mapped[str] = mapped_column(String(32), default="awaiting-response")

@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from ..domain.chronology import ChronologyFilter, Entry, assemble, category_counts
 from ..domain.vocabulary import (
     AGENCY_SLUGS, CONSENT_NOT_NEEDED_HARM, CONSENT_SLUGS, LIFE_EVENT_SLUGS, REFERRAL_STATUS_SLUGS,
-    REVIEW_DECISION_SLUGS, SCHOOL_SUPPORT_SLUGS,
+    REFERRAL_KIND_SLUGS, REVIEW_DECISION_SLUGS, SCHOOL_SUPPORT_SLUGS,
 )
 from ..extensions import db
 from ..models import Child, LifeEvent, Observation, ObservationVersion, Referral, Review, School, User
@@ -100,6 +100,7 @@ class ReferralDraft:
     child_views: str = ""
     level_of_need: str = ""
     by_phone: bool = False
+    kind: str = ""
 
 
 def _referral_problems(draft: ReferralDraft, child: Child, today: date) -> dict[str, str]:
@@ -119,6 +120,8 @@ def _referral_problems(draft: ReferralDraft, child: Child, today: date) -> dict[
         errors["outcome_on"] = "The outcome date cannot be before the referral date."
     if draft.outcome_on and not draft.outcome.strip():
         errors["outcome"] = "Describe the outcome, since you gave its date."
+    if draft.kind not in REFERRAL_KIND_SLUGS:
+        errors["kind"] = "Choose what the referral asks for."
     errors.update(consent_problems(draft, levels))
     return errors
 
@@ -200,7 +203,7 @@ def _apply_referral(referral: Referral, draft: ReferralDraft) -> None:
         referral.observation_id = draft.observation_id
 
 
-CONSENT_FIELDS = ("parents_told", "why_not_told", "consent", "consent_by", "consent_covers", "consent_reason",
+CONSENT_FIELDS = ("kind", "parents_told", "why_not_told", "consent", "consent_by", "consent_covers", "consent_reason",
                   "child_views", "level_of_need", "by_phone")
 
 

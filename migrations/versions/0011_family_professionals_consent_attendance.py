@@ -199,6 +199,7 @@ _NEW_COLUMNS = [
     ('life_events', sa.Column('ended_on', sa.Date(), nullable=True)),
     ('life_events', sa.Column('support', sa.String(length=32), server_default='', nullable=False)),
     ('life_events', sa.Column('imported_at', chronology.models.types.UTCDateTime(timezone=True), nullable=True)),
+    ('referrals', sa.Column('kind', sa.String(length=32), server_default='', nullable=False)),
     ('referrals', sa.Column('parents_told', sa.String(length=3), server_default='', nullable=False)),
     ('referrals', sa.Column('why_not_told', sa.Text(), server_default='', nullable=False)),
     ('referrals', sa.Column('consent', sa.String(length=16), server_default='', nullable=False)),

@@ -1,4 +1,4 @@
-"""The referral-ready PDF: a child's chronology for a meeting or a referral, rendered and audited."""
+"""The referral-ready PDFs: a child's chronology for a meeting, or a referral, rendered and audited."""
 
 from __future__ import annotations
 
@@ -193,6 +193,7 @@ def load_content(child: Child, by: User, options: ExportOptions, *, export_id: s
         role_of = _roles_at(child.school_id)
     referral = options.kind == "referral"
     named = by.id if referral else None
+    produced_on = produced_at.astimezone(UK).date()
     content = ExportContent(
         child=child, school=school, kind=options.kind, options=options, export_id=export_id,
         produced_at=produced_at,
@@ -200,7 +201,7 @@ def load_content(child: Child, by: User, options: ExportOptions, *, export_id: s
                      else by.name),
         entries=shown, summary=summary, reviews_of=reviews_of, voices=voices, strengths=strengths,
         referrals=referrals, prompts=prompts, role_of=role_of, total_entries=len(everything),
-        people=marf.load_people(child, school, produced_at.astimezone(UK).date()),
+        people=marf.load_people(child, school, produced_on),
         # The same picture as on the chronology page, drawn from the whole record; a referral
         # keeps to the form's questions and the significant events.
         timeline=timeline_svg(everything, chart_id="export-timeline") if everything and not referral else None,

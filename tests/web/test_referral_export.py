@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import select
@@ -11,7 +12,8 @@ from sqlalchemy import select
 from chronology.domain.prompts import age_on
 from chronology.extensions import db
 from chronology.models import AuditEvent, Observation, Referral
-from chronology.services import casework
+from chronology.services import casework, family
+from chronology.services import exports as export_service
 from chronology.services import referral_form as marf
 from tests.factories import csrf_from, login, make_child, make_school, make_user, post_form
 from tests.referral_records import (
@@ -282,3 +284,27 @@ def test_the_full_and_multi_agency_exports_show_the_household_professionals_and_
     assert "Not recorded: the school holds no family or household members for Ola Brennan." in text
     assert "Not recorded: the school holds no other professionals working with Ola Brennan" in text
     assert "Not recorded: the school holds no attendance figures for Ola Brennan." in text
+
+
+def test_consent_given_says_by_whom_and_for_whose_information_and_withheld_records_are_named_by_date(app):
+    school = make_school()
+    teacher = make_user(school, "staff")
+    dsl = make_user(school, "dsl")
+    child = make_child(school)
+    worry = observe(school, child, teacher, "Said she sleeps on the sofa at her aunt's.", categories=("housing",), n=8)
+    referral(child, dsl, "early-help", 4, parents_told="yes", consent="given", consent_by="Her mother, Linh Nguyễn",
+             consent_covers="Zoë's and her mother's information", level_of_need="Level 2")
+    family.mark_withheld(child, dsl, "observation", worry.id, True, "The aunt has asked the school not to tell mum.")
+
+    content = export_service.load_content(child, dsl, export_service.ExportOptions("referral", reason="Housing."),
+                                          export_id="e" * 32, produced_at=datetime.now(timezone.utc))
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", export_service.render_html(content))).replace("&#39;", "'")
+
+    assert "Were the parents or carers told about this referral? Yes" in text
+    assert "Consent to share information Consent to share was given" in text
+    assert "Consent given by Her mother, Linh Nguyễn" in text
+    assert "Whose information the consent covers Zoë's and her mother's information" in text
+    assert "Why they were not told" not in text
+    assert f"{days_ago(8):%d/%m/%Y} — Concern: Housing" in text
+    assert "The aunt has asked the school not to tell mum." in text
+    assert "Level of need the safeguarding lead judges Level 2" in text

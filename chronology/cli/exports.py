@@ -18,14 +18,15 @@ from .common import school_by_urn
 @click.option("--school", "urn", required=True, metavar="URN", help="The school's URN.")
 @click.option("--upn", required=True, help="The child's Unique Pupil Number.")
 @click.option("--kind", type=click.Choice(sorted(export_service.KINDS)), required=True,
-              help="full: every record; multi-agency: significant events only.")
+              help="full: every record; multi-agency: significant events only; referral: the questions "
+                   "a multi-agency referral form asks, then the significant events.")
 @click.option("--as", "as_email", required=True, metavar="EMAIL",
               help="The e-mail address of the DSL producing the export.")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True, path_type=Path),
               metavar="FILE", help="Where to write the PDF.")
 @click.option("--hide-staff-names", is_flag=True, help="Show 'Member of staff' instead of staff names.")
 @click.option("--reason", default="", metavar="TEXT",
-              help="Why the school is worried, in the DSL's words (needed for multi-agency).")
+              help="Why the school is worried, in the DSL's words (needed for multi-agency and referral).")
 @click.option("--withhold", "withhold", multiple=True, metavar="NAME",
               help="A third party's name to replace with [name withheld]; repeat for each name.")
 @with_appcontext
@@ -47,6 +48,9 @@ def export_pdf_command(urn: str, upn: str, kind: str, as_email: str, out: Path, 
                                            withheld_names=tuple(withhold))
     try:
         exported = export_service.export_pdf(child, user, options)
+    except export_service.ConsentMissing as refused:
+        raise click.ClickException(" ".join(refused.errors.values())
+                                   + " This refusal has been written to the audit log.") from None
     except export_service.InvalidExport as invalid:
         raise click.UsageError(" ".join(invalid.errors.values())) from None
     out.write_bytes(exported.pdf)

@@ -1,45 +1,48 @@
-"""The referral-ready PDF: a child's chronology for a meeting or a referral, rendered and audited."""
+"""The referral-ready PDFs: a child's chronology for a meeting, or a referral, rendered and audited."""
 
 from __future__ import annotations
 
 import mimetypes
 import re
-import unicodedata
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
+from zoneinfo import ZoneInfo
 
 from flask import current_app
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..domain.chronology import ChronologyFilter, Entry, assemble, category_counts
-from ..domain.language import TermUse, first_uses
-from ..domain.vocabulary import STRENGTH_CATEGORY
+from ..domain.vocabulary import CONSENT_NOT_NEEDED_HARM, STRENGTH_CATEGORY
 from ..extensions import db
 from ..models import (
     Child, Membership, Observation, Prompt, Referral, Review, School, User,
 )
 from ..models.prompt import split_refs
 from ..models.types import utcnow
-from . import ServiceError, audit
+from . import ServiceError, audit, family
+from . import referral_form as marf
+from .export_words import STAFF_WITHHELD, WITHHELD, NameScreen, Wording  # noqa: F401 (the export's API)
 from .casework import entries_from, load_child_records
 from .timeline import timeline_svg
 
 KINDS: dict[str, str] = {
     "full": "Full chronology",
     "multi-agency": "Multi-agency chronology (significant events)",
+    "referral": "Referral: what a multi-agency referral form asks",
 }
-WITHHELD = "[name withheld]"
-STAFF_WITHHELD = "[staff name withheld]"
+# Kinds that show only the records a DSL marked significant.
+SIGNIFICANT_ONLY = frozenset({"multi-agency", "referral"})
 # Each name is matched whole and ignoring case; more than this is a list pasted by mistake.
 MAX_WITHHELD_NAMES = 50
+UK = ZoneInfo("Europe/London")
 # PDF/UA-1 gives a tagged PDF that screen readers can follow; WeasyPrint renders it cleanly.
 PDF_VARIANT = "pdf/ua-1"
 
@@ -48,6 +51,10 @@ class InvalidExport(ServiceError):
     def __init__(self, errors: dict[str, str]) -> None:
         super().__init__("Some answers need attention.")
         self.errors = errors
+
+
+class ConsentMissing(InvalidExport):
+    """A referral to children's social care without its consent answers; the refusal is audited."""
 
 
 class NotPermitted(ServiceError):
@@ -84,10 +91,13 @@ def split_names(raw: str) -> tuple[str, ...]:
 def options_problems(options: ExportOptions) -> dict[str, str]:
     errors: dict[str, str] = {}
     if options.kind not in KINDS:
-        errors["kind"] = "Choose which chronology to export: full or multi-agency."
+        errors["kind"] = "Choose what to export: the full chronology, the multi-agency chronology or a referral."
     if options.kind == "multi-agency" and not options.reason.strip():
         errors["reason"] = ("Say in your own words why you are worried about this child. "
                             "A multi-agency chronology needs the reason for concern.")
+    if options.kind == "referral" and not options.reason.strip():
+        errors["reason"] = ("Say in your own words why you are referring this child. "
+                            "A referral needs the reason for referral.")
     if len(options.withheld_names) > MAX_WITHHELD_NAMES:
         errors["withheld_names"] = f"Give at most {MAX_WITHHELD_NAMES} names to withhold."
     elif any(len(n) < 2 for n in options.withheld_names):
@@ -105,80 +115,6 @@ def record_refusal(school: School, user: User | None, *, child: Child | None, as
                  object_type="child" if child else "", object_id=child.id if child else None,
                  child_id=child.id if child else None, detail={"as": as_email, "why": why})
     db.session.commit()
-
-
-# --- Words in the exported copy ---------------------------------------------------------------
-
-_WORD = r"\w\u0300-\u036f"
-_APOSTROPHES = "'\u2019\u2018"
-
-
-def _name_pattern(name: str) -> str:
-    """A name as typed, matching composed or decomposed accents and either apostrophe."""
-    parts: list[str] = []
-    for ch in unicodedata.normalize("NFC", " ".join(name.split())):
-        if ch == " ":
-            parts.append(r"\s+")
-        elif ch in _APOSTROPHES:
-            parts.append(f"[{_APOSTROPHES}]")
-        else:
-            decomposed = unicodedata.normalize("NFD", ch)
-            parts.append(re.escape(ch) if decomposed == ch
-                         else f"(?:{re.escape(ch)}|{re.escape(decomposed)})")
-    return "".join(parts)
-
-
-class NameScreen:
-    """Replaces chosen names in the exported copy; the stored record is never touched."""
-
-    def __init__(self, replacements: dict[str, str]) -> None:
-        wanted = {n: r for n, r in replacements.items() if n.strip()}
-        if not wanted:
-            self._pattern = None
-            return
-        # Longest first, so "Siobhán O'Neill" is replaced whole rather than "Siobhán" alone.
-        ordered = sorted(wanted, key=len, reverse=True)
-        body = "|".join(f"({_name_pattern(n)})" for n in ordered)
-        self._replacements = [wanted[n] for n in ordered]
-        self._pattern = re.compile(rf"(?<![{_WORD}])(?:{body})(?![{_WORD}])", re.IGNORECASE)
-
-    def __call__(self, text: str) -> str:
-        if self._pattern is None or not text:
-            return text
-        return self._pattern.sub(lambda m: self._replacements[m.lastindex - 1], text)
-
-
-class Wording:
-    """What the template shows of recorded words: names screened, acronyms spelled out beside them.
-
-    The template calls `text()` in reading order, so "first use" is the first use in the document.
-    """
-
-    def __init__(self, screen: NameScreen) -> None:
-        self.screen = screen
-        self._explained: dict[str, TermUse] = {}
-
-    def plain(self, value: str | None) -> str:
-        return self.screen(value or "")
-
-    def text(self, value: str | None) -> Markup:
-        shown = self.screen(value or "")
-        new = [use for use in first_uses(shown) if use.term not in self._explained]
-        for use in new:
-            self._explained[use.term] = use
-        # Words that already give the meaning ("... services (CAMHS)") need no note; the glossary still lists it.
-        folded = shown.casefold()
-        notes = [use for use in new if use.meaning.casefold() not in folded]
-        html = escape(shown)
-        if notes:
-            spelled = " ".join(
-                f'<span class="spelled-out">({escape(u.term)}: {escape(u.meaning)})</span>' for u in notes
-            )
-            html = Markup(f'{html} {spelled}')
-        return html
-
-    def glossary(self) -> list[tuple[str, str]]:
-        return [(use.term, use.meaning) for use in self._explained.values()]
 
 
 # --- Loading what goes in ---------------------------------------------------------------------
@@ -202,14 +138,23 @@ class ExportContent:
     strengths: list[Observation]
     referrals: list[Referral]
     prompts: list[Prompt]
+    people: marf.People
     role_of: dict[int, str] = field(default_factory=dict)
     total_entries: int = 0
     timeline: Markup | None = None
+    form: marf.ReferralForm | None = None
+    observations: list[Observation] = field(default_factory=list)
+    # A referral always names the person making it: the agency must be able to call them back.
+    named_user_id: int | None = None
+
+    @property
+    def produced_on(self) -> date:
+        return self.produced_at.astimezone(UK).date()
 
     def who(self, user: User | None) -> str:
         if user is None:
             return ""
-        if self.options.hide_staff_names:
+        if self.options.hide_staff_names and user.id != self.named_user_id:
             return self.role_of.get(user.id, "Member of staff")
         return user.name
 
@@ -221,6 +166,7 @@ def _role_label(roles: frozenset[str]) -> str:
 def load_content(child: Child, by: User, options: ExportOptions, *, export_id: str,
                  produced_at: datetime) -> ExportContent:
     school = db.session.get(School, child.school_id)
+    assert school is not None
     records = load_child_records(child)
     reviews, referrals = records.reviews, records.referrals
     prompts = list(db.session.scalars(
@@ -233,7 +179,7 @@ def load_content(child: Child, by: User, options: ExportOptions, *, export_id: s
     # Reviews are the DSL's answer to an observation: they sit in its "outcome" column.
     entries = entries_from(records, with_reviews=False)
     everything = assemble(entries, ChronologyFilter())
-    shown = assemble(entries, ChronologyFilter(significant_only=options.kind == "multi-agency"))
+    shown = assemble(entries, ChronologyFilter(significant_only=options.kind in SIGNIFICANT_ONLY))
     # The summary counts every concern, so a multi-agency reader still sees the whole pattern.
     summary = [row for row in category_counts(everything) if row[0] != STRENGTH_CATEGORY.slug]
     reviews_of: dict[int, list[Review]] = defaultdict(list)
@@ -245,14 +191,58 @@ def load_content(child: Child, by: User, options: ExportOptions, *, export_id: s
     role_of: dict[int, str] = {}
     if options.hide_staff_names:
         role_of = _roles_at(child.school_id)
-    return ExportContent(
+    referral = options.kind == "referral"
+    named = by.id if referral else None
+    produced_on = produced_at.astimezone(UK).date()
+    content = ExportContent(
         child=child, school=school, kind=options.kind, options=options, export_id=export_id,
         produced_at=produced_at,
-        produced_by=(_role_label(by.roles_at(child.school_id)) if options.hide_staff_names else by.name),
+        produced_by=(_role_label(by.roles_at(child.school_id)) if options.hide_staff_names and not referral
+                     else by.name),
         entries=shown, summary=summary, reviews_of=reviews_of, voices=voices, strengths=strengths,
         referrals=referrals, prompts=prompts, role_of=role_of, total_entries=len(everything),
-        # The same picture as on the chronology page, drawn from the whole record.
-        timeline=timeline_svg(everything, chart_id="export-timeline") if everything else None,
+        people=marf.load_people(child, school, produced_on),
+        # The same picture as on the chronology page, drawn from the whole record; a referral
+        # keeps to the form's questions and the significant events.
+        timeline=timeline_svg(everything, chart_id="export-timeline") if everything and not referral else None,
+        named_user_id=named, observations=in_order,
+    )
+    if referral:
+        content.form = marf.build_form(content, by, records, shown, family.details_of(child))
+    return content
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """What the export page tells a DSL before a referral: empty sections, significance, consent."""
+
+    sections: list[marf.SectionState]
+    significant: int
+    observations: int
+    warning: str | None
+    consent_referral: Referral | None
+    consent_missing: list[str]
+
+    @property
+    def empty(self) -> list[marf.SectionState]:
+        return [s for s in self.sections if s.empty]
+
+    @property
+    def gaps(self) -> list[marf.SectionState]:
+        return [s for s in self.sections if s.gaps]
+
+
+def referral_readiness(child: Child, by: User) -> Readiness:
+    """How complete a referral would be if exported now; reads only (the export itself is audited)."""
+    content = load_content(child, by, ExportOptions("referral"), export_id="", produced_at=utcnow())
+    assert content.form is not None
+    significant, total = marf.significant_share(content.observations)
+    latest, missing = marf.consent_needed(content.referrals)
+    return Readiness(
+        # The reason is typed on the export page itself, so section 6 waits only on the chronology.
+        sections=marf.section_states(content.form), significant=significant, observations=total,
+        warning=marf.significant_warning(significant, total),
+        consent_referral=latest if missing else None, consent_missing=missing,
     )
 
 
@@ -267,12 +257,15 @@ def _roles_at(school_id: int) -> dict[int, str]:
     return {u.id: _role_label(u.roles_at(school_id)) for u in _staff_of(school_id)}
 
 
-def name_screen(child: Child, options: ExportOptions, authors: list[User] | None = None) -> NameScreen:
+def name_screen(child: Child, options: ExportOptions, authors: list[User] | None = None,
+                named: User | None = None) -> NameScreen:
+    """`named` (a referral's referrer) keeps their name even when staff names are hidden."""
     replacements: dict[str, str] = {}
     if options.hide_staff_names:
         # Staff names can turn up inside the words too ("told Mr Test Staff"), not only as authors.
         for user in [*_staff_of(child.school_id), *(authors or [])]:
-            replacements[user.name] = STAFF_WITHHELD
+            if named is None or user.id != named.id:
+                replacements[user.name] = STAFF_WITHHELD
     for name in options.withheld_names:
         replacements[name] = WITHHELD
     return NameScreen(replacements)
@@ -296,12 +289,16 @@ def _authors(content: ExportContent) -> list[User]:
 
 
 def render_html(content: ExportContent) -> str:
-    screen = name_screen(content.child, content.options, _authors(content))
+    named = db.session.get(User, content.named_user_id) if content.named_user_id else None
+    screen = name_screen(content.child, content.options, _authors(content), named)
     # Straight from the Jinja environment: the same filters, but no request needed (the CLI has none)
     # and none of the web pages' context, which a PDF has no use for.
-    template = current_app.jinja_env.get_template("exports/chronology.html")
-    return template.render(c=content, words=Wording(screen), kinds=KINDS,
-                           evidence_count=lambda p: len(split_refs(p.evidence)))
+    name = "exports/referral.html" if content.kind == "referral" else "exports/chronology.html"
+    template = current_app.jinja_env.get_template(name)
+    return template.render(c=content, words=Wording(screen), kinds=KINDS, marf=marf,
+                           evidence_count=lambda p: len(split_refs(p.evidence)),
+                           # Fixed document dates, so the same records and options give the same bytes.
+                           pdf_date=content.produced_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 
 def render_pdf(html: str, static_folder: str | Path) -> bytes:
@@ -313,8 +310,26 @@ def render_pdf(html: str, static_folder: str | Path) -> bytes:
     return document.write_pdf(pdf_variant=PDF_VARIANT)
 
 
+def new_export_id() -> str:
+    return uuid.uuid4().hex
+
+
+def consent_refusal(child: Child, referrals: list[Referral]) -> dict[str, str]:
+    """The error when the latest referral is to children's social care and lacks its consent answers."""
+    latest, missing = marf.consent_needed(referrals)
+    if not missing or latest is None:
+        return {}
+    return {"consent": (f"Before a referral to children's social care can be exported, record on the referral of "
+                        f"{latest.referred_on:%d/%m/%Y} {' and '.join(missing)}. "
+                        f"\"{CONSENT_NOT_NEEDED_HARM}\" is an answer too.")}
+
+
 def export_pdf(child: Child, by: User, options: ExportOptions) -> ExportedPdf:
-    """Check, load, render, audit, commit; the stored record is read and never changed."""
+    """Check, load, render, audit, commit; the stored record is read and never changed.
+
+    A referral export also records, in the same transaction as its audit event, that it is the
+    written confirmation of any referral made by phone and not yet confirmed.
+    """
     school = db.session.get(School, child.school_id)
     if not may_export(by, child.school_id):
         record_refusal(school, by, child=child, as_email=by.email, why="not a DSL of this school")
@@ -322,12 +337,18 @@ def export_pdf(child: Child, by: User, options: ExportOptions) -> ExportedPdf:
     options = ExportOptions(options.kind, options.reason.strip(), options.hide_staff_names,
                             tuple(n.strip() for n in options.withheld_names if n.strip()))
     errors = options_problems(options)
+    if options.kind == "referral":
+        consent = consent_refusal(child, load_child_records(child).referrals)
+        if consent:
+            record_refusal(school, by, child=child, as_email=by.email, why="consent answers missing")
+            raise ConsentMissing({**errors, **consent})
     if errors:
         raise InvalidExport(errors)
-    export_id = uuid.uuid4().hex
+    export_id = new_export_id()
     produced_at = utcnow()
     content = load_content(child, by, options, export_id=export_id, produced_at=produced_at)
     pdf = render_pdf(render_html(content), current_app.static_folder or "")
+    confirmed = content.form.phone_referrals if content.form else []
     event = audit.record(
         "export.pdf", user_id=by.id, school_id=child.school_id, object_type="child", object_id=child.id,
         child_id=child.id,
@@ -336,10 +357,16 @@ def export_pdf(child: Child, by: User, options: ExportOptions) -> ExportedPdf:
                 "options": {"hide_staff_names": options.hide_staff_names,
                             "withheld_names": len(options.withheld_names),
                             "reason_given": bool(options.reason)},
-                "entries": len(content.entries)},
+                "entries": len(content.entries),
+                **({"confirms_phone_referrals": [r.id for r in confirmed]} if confirmed else {})},
     )
     event.at = produced_at
-    db.session.commit()
+    for referral in confirmed:
+        referral.confirmed_in_writing_at = produced_at
+        audit.record("referral.confirmed-in-writing", user_id=by.id, school_id=child.school_id,
+                     object_type="referral", object_id=referral.id, child_id=child.id,
+                     detail={"export_id": export_id})
+    db.session.commit()  # the export's audit event and the confirmations, together
     return ExportedPdf(export_id=export_id, kind=options.kind, produced_at=produced_at, pdf=pdf)
 
 

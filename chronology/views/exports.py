@@ -1,4 +1,4 @@
-"""Exporting a child's chronology as a referral-ready PDF: DSLs only."""
+"""Exporting a child's chronology or a referral as a PDF: DSLs only."""
 
 from __future__ import annotations
 
@@ -14,7 +14,10 @@ bp = Blueprint("exports", __name__, url_prefix="/children")
 
 
 def _render_form(child, values: dict, errors: dict[str, str], status: int = 200):
-    return render_template("exports/new.html", child=child, values=values, errors=errors), status
+    # What a referral would leave "Not recorded", worked out by the service, not the template.
+    readiness = export_service.referral_readiness(child, current_user)
+    return render_template("exports/new.html", child=child, values=values, errors=errors,
+                           readiness=readiness, kinds=export_service.KINDS), status
 
 
 @bp.route("/<int:child_id>/export", methods=["GET", "POST"])

@@ -106,7 +106,7 @@ def referral_ready_child() -> Setting:
                                False, today=TODAY)
     casework.record_life_event(child, dsl, "school-support", days_ago(90), "Weekly sessions with Mrs Lane.",
                                False, today=TODAY, support="elsa", ended_on=days_ago(10))
-    referral(child, dsl, "early-help", 150, status="declined-by-family", outcome="Mum said no to a second plan.",
+    referral(child, dsl, "early-help", 150, status="declined-by-the-family", outcome="Mum said no to a second plan.",
              outcome_on=days_ago(140))
     phoned = referral(child, dsl, "social-care", 1, by_phone=True, parents_told="no", why_not_told=WHY_NOT_TOLD,
                       consent="not-needed", consent_reason=CONSENT_NOT_NEEDED_HARM, child_views=CHILD_VIEWS,

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from ..domain.attendance_import import parse_attendance
 from ..domain.contact_import import ContactFile, ContactRow, parse_contacts
-from ..domain.family import MemberDraft, member_problems
+from ..domain.family import AttendanceDraft, MemberDraft, attendance_percent, member_problems
 from ..domain.names import search_key
 from ..domain.pupil_import import RowError, UnreadableUpload
 from ..extensions import db
@@ -32,6 +32,11 @@ def _roll(school: School) -> dict[str, Child]:
 
 def _not_on_roll(upn: str) -> str:
     return f"No child with the UPN {upn} is on this school's roll; import pupils first."
+
+
+def _by_line(*found) -> tuple[RowError, ...]:  # noqa: ANN002
+    """The file's problems and the roll's in one list, in the order of the file (headings first)."""
+    return tuple(sorted((e for errors in found for e in errors), key=lambda e: e.line or 0))
 
 
 # --- contacts ------------------------------------------------------------------------------------
@@ -55,13 +60,12 @@ def import_contacts(school: School, data: bytes | str, by: User | None, *,
     except UnreadableUpload as problem:
         return ImportReport("contacts", errors=(RowError(None, "", str(problem)),))
     ignored = parsed.ignored_columns
-    if parsed.errors:
-        return ImportReport("contacts", errors=parsed.errors, ignored_columns=ignored)
     children = _roll(school)
     members = _current_members(school)
+    # Rows whose format was fine are still checked against the roll, so one report lists everything.
     plans, errors = _plan_contacts(parsed, children, members, today)
-    if errors:
-        return ImportReport("contacts", errors=tuple(errors), ignored_columns=ignored)
+    if errors or parsed.errors:
+        return ImportReport("contacts", errors=_by_line(parsed.errors, errors), ignored_columns=ignored)
 
     created = updated = 0
     for plan in plans:
@@ -151,22 +155,25 @@ def import_attendance(school: School, data: bytes | str, by: User | None) -> Imp
     except UnreadableUpload as problem:
         return ImportReport("attendance", errors=(RowError(None, "", str(problem)),))
     ignored = parsed.ignored_columns
-    if parsed.errors:
-        return ImportReport("attendance", errors=parsed.errors, ignored_columns=ignored)
     children = _roll(school)
     errors = [RowError(row.line, parsed.heading("upn"), _not_on_roll(row.upn))
               for row in parsed.rows if row.upn not in children]
-    if errors:
-        return ImportReport("attendance", errors=tuple(errors), ignored_columns=ignored)
+    if errors or parsed.errors:
+        return ImportReport("attendance", errors=_by_line(parsed.errors, errors), ignored_columns=ignored)
 
-    known = set(db.session.scalars(select(AttendancePeriod.record_key).where(AttendancePeriod.school_id == school.id)))
+    recorded: dict[str, AttendancePeriod] = {}
+    for version in db.session.scalars(select(AttendancePeriod).where(AttendancePeriod.school_id == school.id)
+                                      .order_by(AttendancePeriod.number)):
+        recorded[version.record_key] = version
     created = updated = 0
     for row in parsed.rows:
         child = children[row.upn]
         assert row.draft.period_start and row.draft.period_end
-        is_new = family.attendance_key(child, row.draft.period_start, row.draft.period_end) not in known
+        before = recorded.get(family.attendance_key(child, row.draft.period_start, row.draft.period_end))
+        if before is not None and not before.removed and _same_percent_only(before, row.draft):
+            continue  # the same figure with fewer details: the sessions on record still stand
         staged = family.stage_attendance(child, by, row.draft, source="import")
-        if is_new:
+        if before is None:
             created += 1
         elif staged is not None:
             updated += 1
@@ -174,3 +181,8 @@ def import_attendance(school: School, data: bytes | str, by: User | None) -> Imp
                           unchanged=len(parsed.rows) - created - updated, ignored_columns=ignored)
     _commit("attendance.import", school, by, report, rows=len(parsed.rows))
     return report
+
+
+def _same_percent_only(before: AttendancePeriod, draft: AttendanceDraft) -> bool:
+    return (draft.possible_sessions is None and draft.attended_sessions is None
+            and before.attendance_percent == attendance_percent(draft))

@@ -12,6 +12,7 @@ from .pupil_import import (
 )
 
 REQUIRED = ("upn", "period_start", "period_end")
+MAX_SESSIONS = 10_000
 SESSIONS = ("possible_sessions", "attended_sessions")
 OPTIONAL = (*SESSIONS, "attendance_percent")
 ALIASES: dict[str, str] = {heading_key(name): name for name in REQUIRED + OPTIONAL}
@@ -91,9 +92,13 @@ def _whole_number(raw: str) -> int | None:
     if not text:
         return None
     try:
-        return int(text)
+        value = int(text)
     except ValueError:
         raise ValueError(f"{text!r} is not a whole number of sessions.") from None
+    # A school year has about 380 sessions; a number far beyond that is a slip (and too big to store).
+    if value > MAX_SESSIONS:
+        raise ValueError(f"{value:,} sessions is more than a period can have; check the column.")
+    return value
 
 
 def _percent(raw: str) -> float | None:

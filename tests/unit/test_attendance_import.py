@@ -61,3 +61,10 @@ def test_a_percentage_must_be_a_number_between_0_and_100():
                               f"{UPN1},01/09/2025,19/12/2025,high\n{UPN2},01/09/2025,19/12/2025,101\n"
                               f"{UPN2},06/01/2026,27/03/2026,\n")
     assert errors_at(result) == {(2, "attendance_percent"), (3, "attendance_percent"), (4, "attendance_percent")}
+
+
+def test_a_number_of_sessions_too_big_for_any_period_is_refused_not_stored():
+    result = parse_attendance(f"upn,period_start,period_end,possible_sessions,attended_sessions\n"
+                              f"{UPN1},01/09/2025,19/12/2025,99999999999999999999,1\n")
+    assert errors_at(result) == {(2, "possible_sessions")}
+    assert "more than a period can have" in result.errors[0].reason

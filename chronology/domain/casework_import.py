@@ -119,6 +119,8 @@ _SLUGS = {
     ("referral", "consent"): _one_of(CONSENT_ANSWERS, "consent answer"),
     ("life-event", "support"): _one_of(SCHOOL_SUPPORTS, "kind of support"),
 }
+# A record may leave these unanswered; the others are needed by every record of their kind.
+_OPTIONAL_SLUGS = frozenset({"consent", "support"})
 _WHEN = {"review": "the date of the decision", "referral": "the date the referral was made",
          "life-event": "the date it happened"}
 
@@ -175,7 +177,7 @@ def _read_row(line: int, raw: dict[str, str], headings: dict[str, str],
              if raw["record"].strip() else f"Say what the row is: one of {', '.join(RECORDS)}.")
         return None, errors
     on = read("date", read_optional_date)
-    if on is None and not errors:
+    if on is None and not raw["date"].strip():
         fail("date", f"{_WHEN[record].capitalize()} is missing; write it as DD/MM/YYYY.")
     elif on is not None and on > today:
         fail("date", f"{_WHEN[record].capitalize()} ({on:%d/%m/%Y}) is in the future.")
@@ -192,7 +194,7 @@ def _read_row(line: int, raw: dict[str, str], headings: dict[str, str],
 
     values: dict[str, object] = {}
     for (kind, name), reader in _SLUGS.items():
-        if kind == record and (name != "consent" and name != "support" or raw.get(name, "").strip()):
+        if kind == record and (name not in _OPTIONAL_SLUGS or raw.get(name, "").strip()):
             values[name] = read(name, reader, needed=True)
     for name in TEXTS:
         if name in APPLIES[record] and name in raw:

@@ -107,3 +107,9 @@ def test_the_same_row_twice_is_refused_with_the_line_it_repeats():
     row = line(upn=UPN1, record="life-event", date="05/11/2025", kind="bereavement", note="Grandad", recorded_by=DSL)
     result = parse(f"{HEADER}\n{row}\n{row}\n")
     assert [(e.line, e.reason) for e in result.errors] == [(3, "This row repeats line 2 exactly; remove one of them.")]
+
+
+def test_a_missing_date_is_reported_beside_the_rows_other_problems():
+    result = parse(f"{HEADER}\n{line(upn='nonsense', record='life-event', kind='moved-house', recorded_by=DSL)}\n")
+    assert set(errors_at(result)) == {(2, "upn"), (2, "date")}
+    assert "date it happened is missing" in errors_at(result)[(2, "date")]

@@ -1,4 +1,4 @@
-"""Commands to set up schools and staff accounts."""
+"""Commands to set up schools and staff accounts, and a DSL's contact details for referrals."""
 
 from __future__ import annotations
 
@@ -6,9 +6,13 @@ import sys
 
 import click
 from flask.cli import with_appcontext
+from sqlalchemy import select
 
 from ..domain.vocabulary import ROLES
+from ..extensions import db
+from ..models import User
 from ..services import ServiceError, accounts
+from ..services.casework import InvalidRecord
 from .common import school_by_urn
 
 
@@ -48,4 +52,34 @@ def create_user_command(urn: str, email: str, name: str, role: tuple[str, ...], 
     click.echo(f"{user.email} is {', '.join(sorted(user.roles_at(school.id)))} at {school.name}.")
 
 
-COMMANDS = [create_school_command, create_user_command]
+@click.command("set-profile")
+@click.option("--email", required=True, help="The email address the person signs in with.")
+@click.option("--phone", default=None, help="The phone number a receiving agency can ring them on.")
+@click.option("--job-title", default=None, metavar="TITLE", help="Their role, for example Designated Safeguarding Lead.")
+@click.option("--secure-email", default=None, metavar="ADDR",
+              help="A secure address for replies about a referral (an empty value clears it).")
+@with_appcontext
+def set_profile_command(email: str, phone: str | None, job_title: str | None, secure_email: str | None) -> None:
+    """Set the contact details a referral prints for the DSL who makes it.
+
+    Give at least one of --phone, --job-title and --secure-email; what is not given stays as it is.
+    """
+    if phone is None and job_title is None and secure_email is None:
+        raise click.UsageError("Give at least one of --phone, --job-title and --secure-email.")
+    try:
+        address = accounts.normalise_email(email)
+    except ServiceError as error:
+        raise click.ClickException(f"--email: {error.message}") from None
+    user = db.session.scalar(select(User).where(User.email == address))
+    if user is None:
+        raise click.ClickException(f"--email: no user has the email address {address}. Create them with create-user.")
+    try:
+        accounts.set_profile(user, job_title=job_title, phone=phone, secure_email=secure_email)
+    except InvalidRecord as invalid:
+        raise click.ClickException(" ".join(f"--{name.replace('_', '-')}: {message}"
+                                            for name, message in invalid.errors.items())) from None
+    click.echo(f"{user.email}: job title {user.job_title or '(none)'}, phone {user.phone or '(none)'}, "
+               f"secure email {user.secure_email or '(none)'}.")
+
+
+COMMANDS = [create_school_command, create_user_command, set_profile_command]

@@ -6,12 +6,14 @@ import csv
 import io
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from typing import Generic, TypeVar
 
 from .dates import parse_date
+from .family import DetailsDraft, details_problems, normal_nhs_number
 from .upn import clean_upn, upn_problem
-from .vocabulary import CP_PLAN_STATES
+from .vocabulary import CP_PLAN_STATES, SEN_NEEDS
 
 # --- shared by every CSV import ------------------------------------------------------------------
 
@@ -146,13 +148,96 @@ def parse_yes_no(value: str) -> bool:
     raise ValueError(f"{value.strip()!r} is not yes or no; write Y or N.")
 
 
+def parse_known_yes_no(value: str) -> bool | None:
+    """Yes or no where the file says; an empty cell means the MIS does not know, which is not "no"."""
+    return parse_yes_no(value) if value.strip() else None
+
+
+def read_upn(raw: str) -> str:
+    """The UPN in its compact form; ValueError says what is wrong with it."""
+    text = raw.strip()
+    if not text:
+        raise ValueError("The UPN is missing.")
+    if problem := upn_problem(text):
+        raise ValueError(problem)
+    return clean_upn(text)
+
+
+def read_text(raw: str, *, limit: int | None = None, lines_ok: bool = False) -> str:
+    """A cell's words, trimmed and composed (Zoe + diaeresis is stored as Zoë); ValueError if unusable."""
+    text = unicodedata.normalize("NFC", raw.strip())
+    if lines_ok:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    elif "\n" in text or "\r" in text:
+        raise ValueError("This cell has a line break in it.")
+    if limit is not None and len(text) > limit:
+        raise ValueError(f"This is longer than {limit:,} characters.")
+    return text
+
+
+def read_optional_date(raw: str) -> date | None:
+    """A UK or ISO date, or None for an empty cell; DateProblem (a ValueError) when it cannot be read."""
+    return parse_date(raw) if raw.strip() else None
+
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class ImportFile(Generic[R]):
+    """The rows of a file that read cleanly, every problem with the rest, and the headings it used."""
+
+    rows: tuple[R, ...] = ()
+    errors: tuple[RowError, ...] = ()
+    headings: Mapping[str, str] | None = None
+    ignored_columns: tuple[str, ...] = ()
+
+    def heading(self, name: str) -> str:
+        """The column's heading as the file spells it, for messages about that column."""
+        return (self.headings or {}).get(name, name)
+
+
+@dataclass(frozen=True)
+class OpenedFile:
+    """A file's table and the columns it gives, once its heading row has been checked."""
+
+    table: Table
+    columns: dict[str, int]
+    headings: dict[str, str]
+    ignored: tuple[str, ...]
+    errors: list[RowError]
+
+    def cells(self, cells: tuple[str, ...]) -> dict[str, str]:
+        """A row's raw cell for every field the file has a column for."""
+        return {name: cell(cells, index) for name, index in self.columns.items()}
+
+
+def open_file(text: str, aliases: Mapping[str, str], required: tuple[str, ...],
+              nothing: str) -> OpenedFile | ImportFile:
+    """Read the heading row; an ImportFile of its problems when there is no use reading further."""
+    table = read_table(text)
+    errors: list[RowError] = [table.error] if table.error else []
+    if not table.header:
+        return ImportFile(errors=tuple(errors))
+    columns, headings, ignored, header_errors = map_headings(table, aliases, required)
+    if header_errors:
+        return ImportFile(errors=tuple(header_errors + errors), headings=headings, ignored_columns=tuple(ignored))
+    if not table.rows and not errors:
+        errors.append(RowError(table.header_line, "", f"The file has a heading row but no {nothing}."))
+    return OpenedFile(table, columns, headings, tuple(ignored), errors)
+
+
 # --- pupils --------------------------------------------------------------------------------------
 
 REQUIRED = ("upn", "legal_forename", "legal_surname", "date_of_birth", "gender", "year_group")
 BOOLEAN_FLAGS = ("disability", "eal", "looked_after", "child_in_need", "early_help_plan", "young_carer")
 OPTIONAL = ("preferred_forename", "send", *BOOLEAN_FLAGS, "cp_plan", "joined_on", "left_on")
+# What a referral asks about the child beyond the roll: kept as the child's details (a versioned
+# record a DSL can also correct by hand), not on the roll itself.
+DETAIL_FIELDS = ("address", "ethnicity", "religion", "first_language", "interpreter_needed", "sen_primary_need",
+                 "communication_needs", "nhs_number")
 
-ALIASES: dict[str, str] = {heading_key(name): name for name in REQUIRED + OPTIONAL}
+ALIASES: dict[str, str] = {heading_key(name): name for name in REQUIRED + OPTIONAL + DETAIL_FIELDS}
 ALIASES.update({
     "forename": "legal_forename",
     "first name": "legal_forename",
@@ -178,6 +263,22 @@ ALIASES.update({
     "entry date": "joined_on",
     "date of leaving": "left_on",
     "leaving date": "left_on",
+    "home address": "address",
+    "full address": "address",
+    "pupil address": "address",
+    "ethnic group": "ethnicity",
+    "ethnic origin": "ethnicity",
+    "ethnicity code": "ethnicity",
+    "home language": "first_language",
+    "language": "first_language",
+    "interpreter": "interpreter_needed",
+    "interpreter required": "interpreter_needed",
+    "primary need": "sen_primary_need",
+    "sen need": "sen_primary_need",
+    "primary sen need": "sen_primary_need",
+    "sen primary need type": "sen_primary_need",
+    "nhs no": "nhs_number",
+    "nhs no.": "nhs_number",
 })
 
 # MIS SEN status codes: N none, K SEN support, E EHC plan. A, P and S are the pre-2014 codes
@@ -185,7 +286,10 @@ ALIASES.update({
 SEN_CODES = {"n": False, "k": True, "e": True, "a": True, "p": True, "s": True}
 GENDER_WORDS = {"m": "male", "male": "male", "f": "female", "female": "female"}
 MAX_LENGTH = {"legal_forename": 100, "preferred_forename": 100, "legal_surname": 100,
-              "gender": 20, "year_group": 20}
+              "gender": 20, "year_group": 20, "ethnicity": 100, "religion": 100, "first_language": 100,
+              "address": 1000, "communication_needs": 4000}
+# An address or a note on communication needs may run over several lines of a quoted cell.
+MULTI_LINE = frozenset({"address", "communication_needs"})
 
 
 @dataclass(frozen=True)
@@ -195,6 +299,9 @@ class PupilRow:
     line: int
     upn: str
     values: Mapping[str, object]
+    # The child's details the file gives (only cells with something in them: an MIS that does not
+    # know a child's religion says nothing about it, and what a DSL recorded stays).
+    details: Mapping[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -231,7 +338,9 @@ def parse_pupils(text: str, *, today: date) -> PupilFile:
         if row_errors:
             errors.extend(row_errors)
         else:
-            rows.append(PupilRow(line=line, upn=str(upn), values=values))
+            details = {name: values.pop(name) for name in DETAIL_FIELDS if name in values}
+            details = {name: value for name, value in details.items() if value not in ("", None)}
+            rows.append(PupilRow(line=line, upn=str(upn), values=values, details=details))
     return PupilFile(rows=tuple(rows), errors=tuple(errors), ignored_columns=tuple(ignored))
 
 
@@ -250,11 +359,18 @@ def _read_pupil(line: int, cells: tuple[str, ...], columns: dict[str, int], head
         errors.append(RowError(line, headings["left_on"], "The leaving date is before the joining date."))
     if isinstance(joined, date) and isinstance(born, date) and joined < born:
         errors.append(RowError(line, headings["joined_on"], "The joining date is before the date of birth."))
+    # The same checks as the child's page, so an import and a DSL can never disagree.
+    given = {name: values[name] for name in DETAIL_FIELDS if name in values and values[name] is not None}
+    for name, reason in details_problems(DetailsDraft(**given)).items():  # type: ignore[arg-type]
+        written = cell(cells, columns[name]).strip()
+        errors.append(RowError(line, headings[name], f"{written!r} is not valid. {reason}"))
     return values, errors
 
 
 def _read_value(name: str, raw: str, today: date) -> object:
     """One cell as the value the Child record keeps; ValueError (DateProblem too) says what is wrong."""
+    if name in MULTI_LINE:
+        return read_text(raw, limit=MAX_LENGTH[name], lines_ok=True)
     text = unicodedata.normalize("NFC", raw.strip())
     if "\n" in text or "\r" in text:
         raise ValueError("This cell has a line break in it.")
@@ -283,12 +399,35 @@ def _read_value(name: str, raw: str, today: date) -> object:
         return _sen(text)
     if name in BOOLEAN_FLAGS:
         return parse_yes_no(text)
+    if name == "interpreter_needed":
+        return parse_known_yes_no(text)
+    if name == "sen_primary_need":
+        return sen_need_code(text)
+    if name == "nhs_number":
+        return normal_nhs_number(text)
     if name == "cp_plan":
         state = text.casefold() or "none"
         if state not in CP_PLAN_STATES:
             raise ValueError(f"{text!r} is not a child protection plan state; write none, current or past.")
         return state
     return text
+
+
+_SEN_NEED_BY_KEY = {key: term.slug for term in SEN_NEEDS for key in (term.slug.casefold(), term.label.casefold())}
+
+
+def sen_need_code(text: str) -> str:
+    """The census code for an SEN primary need written as "ASD", "asd", "ASD - Autistic ..." or its name.
+
+    Anything else is returned as written, for details_problems to refuse with the list of codes.
+    """
+    key = " ".join(text.casefold().split())
+    if not key:
+        return ""
+    if key in _SEN_NEED_BY_KEY:
+        return _SEN_NEED_BY_KEY[key]
+    head = key.replace("–", "-").split(" - ")[0].split(":")[0].strip()
+    return _SEN_NEED_BY_KEY.get(head, text)
 
 
 def _sen(text: str) -> bool:

@@ -223,9 +223,11 @@ def stage_attendance(child: Child, by: User | None, draft: AttendanceDraft, *, s
     values = {"period_start": draft.period_start, "period_end": draft.period_end,
               "possible_sessions": draft.possible_sessions, "attended_sessions": draft.attended_sessions,
               "attendance_percent": attendance_percent(draft)}
-    return stage_version(AttendancePeriod, child, by, values,
-                         record_key=attendance_key(child, draft.period_start, draft.period_end),
-                         source=source, reason=reason or ("updated by a later import" if source else ""))
+    key = attendance_key(child, draft.period_start, draft.period_end)
+    # A first version has no reason (nothing came before it); a later import says why it replaced one.
+    if not reason and source and _latest(AttendancePeriod, child, key) is not None:
+        reason = "updated by a later import"
+    return stage_version(AttendancePeriod, child, by, values, record_key=key, source=source, reason=reason)
 
 
 def record_attendance(child: Child, by: User, draft: AttendanceDraft) -> AttendancePeriod | None:

@@ -1,4 +1,8 @@
-"""Importing pupils from the MIS and past concerns from paper or another system: all or nothing."""
+"""Importing pupils from the MIS and past concerns from paper or another system: all or nothing.
+
+Contacts and attendance are in imports_family, past casework in imports_casework; all share the
+report and the one audit event per import written here.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,14 @@ from datetime import date
 
 from sqlalchemy import insert, select
 
+from ..domain.family import DetailsDraft
 from ..domain.observation_import import ObservationFile, ObservationRow, parse_observations
 from ..domain.observation_rules import ObservationDraft, problems
-from ..domain.pupil_import import PupilRow, RowError, UnreadableUpload, decode_upload, parse_pupils
+from ..domain.pupil_import import DETAIL_FIELDS, PupilRow, RowError, UnreadableUpload, decode_upload, parse_pupils
 from ..extensions import db
 from ..models import Child, Membership, Observation, ObservationVersion, School, User
 from ..models.types import utcnow
-from . import ServiceError, audit, clock, prompts
+from . import ServiceError, audit, clock, family, prompts
 from .accounts import normalise_email
 
 
@@ -21,7 +26,7 @@ from .accounts import normalise_email
 class ImportReport:
     """What an import did, or every reason it did nothing."""
 
-    kind: str  # "pupils" or "observations"
+    kind: str  # "pupils", "observations", "contacts", "attendance" or "casework"
     errors: tuple[RowError, ...] = ()
     created: int = 0
     updated: int = 0
@@ -44,8 +49,8 @@ class ImportReport:
         if not self.ok:
             where = f" on {_count(self.bad_lines, 'line')}" if self.bad_lines else ""
             return f"Nothing was imported: {_count(len(self.errors), 'problem')} found{where}."
-        if self.kind == "pupils":
-            text = f"{_count(self.created, 'pupil')} added, {self.updated} updated, {self.unchanged} unchanged."
+        if self.kind in NOUNS:
+            text = f"{_count(self.created, NOUNS[self.kind])} added, {self.updated} updated, {self.unchanged} unchanged."
             if self.not_in_file:
                 text += f" {_count(self.not_in_file, 'pupil')} on the roll but not in this file: left unchanged."
             return text
@@ -53,6 +58,10 @@ class ImportReport:
         if self.already_imported:
             text += f" Skipped {_count(self.already_imported, 'record')} imported by an earlier run."
         return text
+
+
+# What an import that updates in place counts; the others (past records) only ever add.
+NOUNS = {"pupils": "pupil", "contacts": "contact", "attendance": "attendance period"}
 
 
 def _count(number: int, noun: str) -> str:
@@ -82,7 +91,7 @@ def import_pupils(school: School, data: bytes | str, by: User | None, *, today: 
     # One query for the whole roll (leavers too, so a returning pupil is matched, not doubled).
     on_roll = {c.upn: c for c in db.session.scalars(select(Child).where(Child.school_id == school.id))}
     added: list[Child] = []
-    updated = unchanged = 0
+    changed: list[Child] = []
     for row in parsed.rows:
         child = on_roll.get(row.upn)
         if child is None:
@@ -90,10 +99,15 @@ def import_pupils(school: School, data: bytes | str, by: User | None, *, today: 
             _apply(child, row)
             added.append(child)
         elif _apply(child, row):
-            updated += 1
-        else:
-            unchanged += 1
+            changed.append(child)
     db.session.add_all(added)
+    if any(row.details for row in parsed.rows):
+        db.session.flush()  # a new child's details are keyed by its id
+        children = {c.upn: c for c in [*on_roll.values(), *added]}
+        changed += [children[row.upn] for row in parsed.rows
+                    if row.details and _stage_details(children[row.upn], row, by)]
+    updated = len({id(c) for c in changed} - {id(c) for c in added})
+    unchanged = len(parsed.rows) - len(added) - updated
     seen = {row.upn for row in parsed.rows}
     missing = sum(1 for upn, child in on_roll.items() if upn not in seen and child.left_on is None)
     report = ImportReport("pupils", created=len(added), updated=updated, unchanged=unchanged,
@@ -112,6 +126,16 @@ def _apply(child: Child, row: PupilRow) -> bool:
     if changed:
         child.refresh_search_key()
     return changed
+
+
+def _stage_details(child: Child, row: PupilRow, by: User | None) -> bool:
+    """The file's details over what is recorded (an empty cell keeps it); True when a version was added."""
+    before = family.details_of(child)
+    values = {name: getattr(before, name) if before else getattr(DetailsDraft(), name) for name in DETAIL_FIELDS}
+    values.update(row.details)
+    staged = family.stage_details(child, by, DetailsDraft(**values), source="import",  # type: ignore[arg-type]
+                                  reason="updated by a later import" if before else "")
+    return staged is not None
 
 
 # --- observations --------------------------------------------------------------------------------

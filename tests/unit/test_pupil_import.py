@@ -266,3 +266,39 @@ def test_row_error_reads_as_line_and_column():
     assert str(RowError(4, "date_of_birth", "Enter a date.")) == "line 4, column date_of_birth: Enter a date."
     assert str(RowError(1, "", "The file is empty.")) == "line 1: The file is empty."
     assert str(RowError(None, "", "Not a CSV file.")) == "Not a CSV file."
+
+
+# --- the child's details a referral asks for ------------------------------------------------------
+
+
+def test_details_columns_with_mis_headings_are_read_apart_from_the_roll():
+    header = (f"{CANONICAL},Address,Ethnicity,Religion,First Language,Interpreter Needed,SEN Primary Need,"
+              "Communication Needs,NHS Number")
+    result = parse(f'{header}\n{UPN1},Zoë,,Nguyễn,04/05/2015,F,5,K,"1 Elm Road\nLeeds",WBRI,None,Vietnamese,Y,'
+                   f'asd,Uses a visual timetable,943 476 5919\n'
+                   f"{UPN2},Ann,,Lee,04/05/2015,F,5,N,,,,,,,,\n")
+    assert result.errors == ()
+    zoe, ann = result.rows
+    assert "address" not in zoe.values and "ethnicity" not in zoe.values
+    assert zoe.details == {"address": "1 Elm Road\nLeeds", "ethnicity": "WBRI", "religion": "None",
+                           "first_language": "Vietnamese", "interpreter_needed": True, "sen_primary_need": "ASD",
+                           "communication_needs": "Uses a visual timetable", "nhs_number": "9434765919"}
+    # Empty cells are not known, so they say nothing (what a DSL recorded stays).
+    assert ann.details == {}
+
+
+@pytest.mark.parametrize("written", ["ASD", "asd", "ASD - Autistic Spectrum Disorder", "Autistic spectrum disorder"])
+def test_sen_primary_need_is_the_census_code_however_the_mis_writes_it(written):
+    result = parse(f"{CANONICAL},SEN Primary Need\n{UPN1},Zoë,,Nguyễn,04/05/2015,F,5,K,{written}\n")
+    assert result.errors == ()
+    assert result.rows[0].details["sen_primary_need"] == "ASD"
+
+
+def test_a_bad_sen_need_names_the_codes_and_a_bad_nhs_number_is_refused():
+    result = parse(f"{CANONICAL},SEN Primary Need,NHS Number,Interpreter\n"
+                   f"{UPN1},Zoë,,Nguyễn,04/05/2015,F,5,K,Dyslexia,943 476 5918,perhaps\n")
+    reasons = {e.column: e.reason for e in result.errors}
+    assert set(reasons) == {"SEN Primary Need", "NHS Number", "Interpreter"}
+    assert "'Dyslexia'" in reasons["SEN Primary Need"] and "SpLD" in reasons["SEN Primary Need"]
+    assert "NHS number is 10 digits" in reasons["NHS Number"]
+    assert result.rows == ()

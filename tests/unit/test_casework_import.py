@@ -66,7 +66,7 @@ def test_a_bad_slug_names_the_allowed_ones():
     errors = errors_at(result)
     assert "monitor, speak-to-child" in errors[(2, "kind")]
     assert "early-help, social-care, police" in errors[(3, "agency")]
-    assert "awaiting-response, accepted" in errors[(3, "status")] and "declined-by-family" in errors[(3, "status")]
+    assert "awaiting-response, accepted" in errors[(3, "status")] and "declined-by-the-family" in errors[(3, "status")]
     assert "moved-house" in errors[(4, "kind")]
     assert "review, referral, life-event" in errors[(5, "record")]
     assert result.rows == ()

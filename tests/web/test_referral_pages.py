@@ -117,7 +117,7 @@ def test_a_phone_referral_shows_its_written_deadline_on_the_dsls_home_page_until
     assert f"Confirm in writing by {deadline.astimezone(UK):%d/%m/%Y %H:%M}" in panel
     assert "Ottilie Roe" in panel and "Milo Vale" in panel
     assert "Ada Ness" not in panel and "Ben Ness" not in panel and "Cy Far" not in panel
-    rows = panel.split("<tr")
+    rows = panel.split("<li")
     assert "Overdue" in next(r for r in rows if "Milo Vale" in r)
     assert "Overdue" not in next(r for r in rows if "Ottilie Roe" in r)
     assert f'href="/children/{child.id}/export"' in panel

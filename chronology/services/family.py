@@ -42,6 +42,14 @@ def _content(row: Versioned) -> dict[str, Any]:
     return {c.key: getattr(row, c.key) for c in row.__mapper__.column_attrs if c.key not in _BOOKKEEPING}
 
 
+def record_view(model: type[V], child: Child, by: User, record_key: str, *, versions: bool = False) -> None:
+    """Opening one record (to change it, or to read its history) is audited as reading a chronology is."""
+    kind = KIND_OF[model]
+    audit.record(f"{kind}.history-view" if versions else f"{kind}.view", user_id=by.id, school_id=child.school_id,
+                 object_type=kind, child_id=child.id, detail={"record": record_key})
+    db.session.commit()
+
+
 def current(model: type[V], child: Child) -> list[V]:
     """The child's records of this kind as they stand now: the newest version of each, not removed."""
     newest = (select(model.record_key, func.max(model.number).label("number"))

@@ -226,6 +226,7 @@ def edit_member(child_id: int, member_id: int):
     child = _child(child_id)
     member = _current(FamilyMember, child, member_id)
     if request.method == "GET":
+        service.record_view(FamilyMember, child, current_user, member.record_key)
         return _render_member(child, forms.member_values(member), {}, member=member)
     values, draft, errors = forms.read_member(request.form)
     if _searching(values):
@@ -272,6 +273,7 @@ def edit_professional(child_id: int, professional_id: int):
     child = _child(child_id)
     professional = _current(Professional, child, professional_id)
     if request.method == "GET":
+        service.record_view(Professional, child, current_user, professional.record_key)
         return _render_professional(child, forms.professional_values(professional), {}, professional)
     values, draft, errors = forms.read_professional(request.form)
     if errors:
@@ -301,6 +303,8 @@ def edit_details(child_id: int):
                                sen_needs=SEN_CHOICES), status
 
     if request.method == "GET":
+        if held is not None:
+            service.record_view(ChildDetails, child, current_user, held.record_key)
         return render(forms.details_values(held), {})
     values, draft, errors = forms.read_details(request.form)
     row, refused, status = _attempt(lambda: service.save_details(child, current_user, draft,
@@ -342,6 +346,7 @@ def edit_attendance(child_id: int, period_id: int):
     child = _child(child_id)
     period = _current(AttendancePeriod, child, period_id)
     if request.method == "GET":
+        service.record_view(AttendancePeriod, child, current_user, period.record_key)
         return _render_attendance(child, forms.attendance_values(period), {}, period)
     data = request.form.copy()
     data["period_start"], data["period_end"] = (period.period_start.strftime("%d/%m/%Y"),
@@ -443,6 +448,7 @@ def history(child_id: int, kind: str, record_id: int):
     child = _child(child_id)
     model, words = _kind(kind)
     row = _version(model, child, record_id)
+    service.record_view(model, child, current_user, row.record_key, versions=True)
     return _render_history(child, service.history(model, child, row.record_key), words)
 
 
@@ -453,6 +459,7 @@ def details_history(child_id: int):
     versions = service.history(ChildDetails, child, service.details_key(child))
     if not versions:
         abort(404)
+    service.record_view(ChildDetails, child, current_user, versions[0].record_key, versions=True)
     return _render_history(child, versions, "child's details")
 
 

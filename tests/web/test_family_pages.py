@@ -3,16 +3,14 @@ attendance typed in on the child's page, each change kept with its reason, and w
 
 from __future__ import annotations
 
-import json
 from datetime import date, timedelta
 
-import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import func, select
 
-from chronology.domain.family import AttendanceDraft, MemberDraft, ProfessionalDraft
+from chronology.domain.family import MemberDraft
 from chronology.extensions import db, limiter
-from chronology.models import AttendancePeriod, AuditEvent, ChildDetails, FamilyMember, Professional
+from chronology.models import AttendancePeriod, AuditEvent, FamilyMember, Professional
 from chronology.services import family
 from tests.factories import csrf_from, login, make_child, make_school, make_user, post_form
 from tests.web.test_authorization_matrix import csrf_token
@@ -109,6 +107,9 @@ def test_a_change_asks_for_a_reason_and_the_history_shows_every_version(client):
     history = client.get(f"/children/{child.id}/family/members/{now.id}/history").get_data(as_text=True)
     assert "Version 1" in history and "Version 2 (as it stands)" in history
     assert "Moved out in February" in history and dsl.name in history
+    # Reading a record's versions, like reading the chronology, is audited.
+    [viewed] = _events("family-member.history-view")
+    assert viewed.user_id == dsl.id and viewed.child_id == child.id
     # The old version's id still opens the record as it stands now.
     assert 'value="no" checked' in client.get(url).get_data(as_text=True)
 

@@ -128,13 +128,6 @@ def test_a_phone_referral_shows_its_written_deadline_on_the_dsls_home_page_until
     assert 'id="confirm-in-writing"' not in client.get("/dsl/queue").get_data(as_text=True)
 
 
-def test_the_deadline_is_a_day_after_recording_and_never_later_than_the_day_after_the_call():
-    recorded = datetime(2026, 3, 2, 14, 5, tzinfo=timezone.utc)
-    assert confirm_in_writing_by(date(2026, 3, 2), recorded, UK) == recorded + timedelta(hours=24)
-    typed_late = confirm_in_writing_by(date(2026, 2, 20), recorded, UK)
-    assert typed_late.astimezone(UK).date() == date(2026, 2, 21)
-
-
 # --- not to be shared with the family -------------------------------------------------------------
 
 

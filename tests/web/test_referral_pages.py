@@ -7,11 +7,12 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, timedelta, timezone
 
+from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import select
 
 from chronology.domain.deadlines import confirm_in_writing_by
 from chronology.domain.family import MemberDraft
-from chronology.extensions import db
+from chronology.extensions import db, limiter
 from chronology.models import AuditEvent, LifeEvent, Observation, Referral, Review, School, User
 from chronology.services import family
 from chronology.services.clock import UK
@@ -98,6 +99,24 @@ def test_a_level_not_in_the_schools_list_is_refused_and_consent_changes_are_audi
     assert detail["status"]["to"] == "declined-by-family" and detail["consent"] == {"from": "", "to": "refused"}
 
 
+hostile = st.one_of(st.sampled_from(["<script>alert(1)</script>", "x" * 5000, "yes", "no", "given",
+                                     "not-needed-harm", "Level 2", "\u202e", ""]), st.text(max_size=120))
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                 HealthCheck.too_slow])
+@given(a=hostile, b=hostile, c=hostile)
+def test_the_consent_section_never_fails_whatever_is_typed(client, monkeypatch, a, b, c):
+    monkeypatch.setattr(limiter, "enabled", False)
+    school, dsl, child = _setting(client)
+    response = post_form(client, f"/children/{child.id}/referrals/new", {
+        **BASE, "agency_detail": c, "their_reference": b, "parents_told": a, "why_not_told": b, "consent": c,
+        "consent_by": a, "consent_covers": b, "consent_reason": c, "child_views": a, "level_of_need": b,
+        "by_phone": c})
+    assert response.status_code in (302, 400), response.status_code
+    assert "<script>alert(1)</script>" not in response.get_data(as_text=True)
+
+
 # --- a referral made by phone -------------------------------------------------------------------
 
 
@@ -109,6 +128,9 @@ def test_a_phone_referral_shows_its_written_deadline_on_the_dsls_home_page_until
                      referred_on=TODAY - timedelta(days=3), created_at=now - timedelta(days=3))
     _referral(school, make_child(school, "Ada", "Ness"), dsl, by_phone=False)
     _referral(school, make_child(school, "Ben", "Ness"), dsl, by_phone=True, confirmed_in_writing_at=now)
+    # Moved from the school's old system: its written form is long settled.
+    _referral(school, make_child(school, "Dee", "Old"), dsl, by_phone=True, imported_at=now,
+              referred_on=date(2023, 5, 1))
     other_school = make_school()
     _referral(other_school, make_child(other_school, "Cy", "Far"), make_user(other_school, "dsl"), by_phone=True)
     home = client.get("/", follow_redirects=True).get_data(as_text=True)
@@ -116,7 +138,7 @@ def test_a_phone_referral_shows_its_written_deadline_on_the_dsls_home_page_until
     deadline = confirm_in_writing_by(fresh.referred_on, fresh.created_at, UK)
     assert f"Confirm in writing by {deadline.astimezone(UK):%d/%m/%Y %H:%M}" in panel
     assert "Ottilie Roe" in panel and "Milo Vale" in panel
-    assert "Ada Ness" not in panel and "Ben Ness" not in panel and "Cy Far" not in panel
+    assert "Ada Ness" not in panel and "Ben Ness" not in panel and "Cy Far" not in panel and "Dee Old" not in panel
     rows = panel.split("<li")
     assert "Overdue" in next(r for r in rows if "Milo Vale" in r)
     assert "Overdue" not in next(r for r in rows if "Ottilie Roe" in r)

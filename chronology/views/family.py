@@ -170,10 +170,10 @@ def _need_reason(values: dict[str, str], errors: dict[str, str], message: str) -
 
 
 def _render_member(child: Child, values, errors, member=None, options=None, searched=False, status=200):
-    current_sibling = None
-    if values.get("sibling_child_id", "").isdigit():
-        found = db.session.get(Child, forms.chosen_sibling_id(values)) if forms.chosen_sibling_id(values) else None
-        current_sibling = found if found is not None and found.school_id == child.school_id else None
+    # The child already chosen (or linked) stays offered, checked, beside any new search's results.
+    chosen_id = forms.chosen_sibling_id(values)
+    found = db.session.get(Child, chosen_id) if chosen_id else None
+    current_sibling = found if found is not None and found.school_id == child.school_id else None
     versions = service.history(FamilyMember, child, member.record_key) if member is not None else []
     return render_template("children/member_form.html", child=child, values=values, errors=errors,
                            member=member, versions=versions, yes_no=forms.YES_NO_UNKNOWN,

@@ -15,6 +15,18 @@ from .vocabulary import PROFESSIONAL_ROLE_SLUGS, SEN_NEED_CODES
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^[0-9+() \-]{6,30}$")
 
+# The longest each text may be: the columns' sizes, so a long paste is a message, not a database error.
+MEMBER_LIMITS = {"name": 200, "relationship": 100, "approximate_age": 50, "email": 254}
+PROFESSIONAL_LIMITS = {"name": 200, "role_detail": 200, "agency": 200, "email": 254}
+MAX_SESSIONS = 1000
+DETAILS_LIMITS = {"ethnicity": 100, "religion": 100, "first_language": 100}
+
+
+def _length_problems(errors: dict[str, str], draft: object, limits: dict[str, int]) -> None:
+    for name, limit in limits.items():
+        if name not in errors and len(getattr(draft, name).strip()) > limit:
+            errors[name] = f"Keep this under {limit} characters (it has {len(getattr(draft, name).strip())})."
+
 
 @dataclass(frozen=True)
 class MemberDraft:
@@ -90,6 +102,7 @@ def member_problems(draft: MemberDraft, today: date) -> dict[str, str]:
     if draft.due_date is not None and draft.date_of_birth is not None:
         errors["due_date"] = "Give a date of birth or a due date, not both."
     _contact_problems(errors, draft.phone, draft.email)
+    _length_problems(errors, draft, MEMBER_LIMITS)
     return errors
 
 
@@ -104,6 +117,7 @@ def professional_problems(draft: ProfessionalDraft) -> dict[str, str]:
     if draft.from_on and draft.to_on and draft.to_on < draft.from_on:
         errors["to_on"] = "The end date cannot be before the start date."
     _contact_problems(errors, draft.phone, draft.email)
+    _length_problems(errors, draft, PROFESSIONAL_LIMITS)
     return errors
 
 
@@ -128,6 +142,7 @@ def details_problems(draft: DetailsDraft) -> dict[str, str]:
         errors["sen_primary_need"] = ("Use one of the MIS codes: " + ", ".join(sorted(SEN_NEED_CODES)) + ".")
     if draft.nhs_number.strip() and not nhs_number_ok(draft.nhs_number):
         errors["nhs_number"] = "An NHS number is 10 digits, for example 943 476 5919; check each digit against the letter or record it came from."
+    _length_problems(errors, draft, DETAILS_LIMITS)
     return errors
 
 
@@ -144,8 +159,13 @@ def attendance_problems(draft: AttendanceDraft) -> dict[str, str]:
         errors["possible_sessions"] = "Give the possible and attended sessions, or the attendance percentage."
     if draft.possible_sessions is not None and draft.possible_sessions <= 0:
         errors["possible_sessions"] = "Possible sessions must be more than 0."
+    elif draft.possible_sessions is not None and draft.possible_sessions > MAX_SESSIONS:
+        # Two sessions a school day: even a whole year is under 400.
+        errors["possible_sessions"] = f"Possible sessions cannot be more than {MAX_SESSIONS}; check the figure."
     if draft.attended_sessions is not None and draft.attended_sessions < 0:
         errors["attended_sessions"] = "Attended sessions cannot be negative."
+    elif draft.attended_sessions is not None and draft.attended_sessions > MAX_SESSIONS:
+        errors["attended_sessions"] = f"Attended sessions cannot be more than {MAX_SESSIONS}; check the figure."
     if None not in sessions and draft.attended_sessions > draft.possible_sessions:  # type: ignore[operator]
         errors["attended_sessions"] = "Attended sessions cannot be more than the possible sessions."
     if draft.attendance_percent is not None and not 0 <= draft.attendance_percent <= 100:

@@ -103,14 +103,21 @@ class ReferralDraft:
     kind: str = ""
 
 
-def _referral_problems(draft: ReferralDraft, child: Child, today: date) -> dict[str, str]:
+def _referral_problems(draft: ReferralDraft, child: Child, today: date, kept_level: str = "") -> dict[str, str]:
     school = db.session.get(School, child.school_id)
     levels = school.need_level_names if school else []
+    if kept_level and kept_level not in levels:
+        # The school renamed its levels since: a referral keeps the level it was judged at.
+        levels = [*levels, kept_level]
     errors: dict[str, str] = {}
     if draft.agency not in AGENCY_SLUGS:
         errors["agency"] = "Choose who the referral was made to."
     if draft.agency == "other" and not draft.agency_detail.strip():
         errors["agency_detail"] = "Say which agency, since you chose Other."
+    for name, limit in (("agency_detail", 200), ("their_reference", 100), ("consent_by", 200)):
+        # The columns' sizes: a long paste is a message beside the field, not a database error.
+        if len(getattr(draft, name).strip()) > limit:
+            errors[name] = f"Keep this under {limit} characters."
     if draft.status not in REFERRAL_STATUS_SLUGS:
         errors["status"] = "Choose the status of the referral."
     _check_date(errors, "referred_on", draft.referred_on, child, today)
@@ -173,7 +180,7 @@ def record_referral(child: Child, by: User, draft: ReferralDraft, *, today: date
 def update_referral(referral: Referral, child: Child, by: User, draft: ReferralDraft, *, today: date,
                     unreadable: dict[str, str] | None = None) -> Referral:
     """Referral outcomes arrive later; every change is audited with what it was before."""
-    errors = {**_referral_problems(draft, child, today), **(unreadable or {})}
+    errors = {**_referral_problems(draft, child, today, referral.level_of_need), **(unreadable or {})}
     if errors:
         raise InvalidRecord(errors)
     before = _referral_snapshot(referral)

@@ -42,6 +42,14 @@ def _content(row: Versioned) -> dict[str, Any]:
     return {c.key: getattr(row, c.key) for c in row.__mapper__.column_attrs if c.key not in _BOOKKEEPING}
 
 
+def record_view(model: type[V], child: Child, by: User, record_key: str, *, versions: bool = False) -> None:
+    """Opening one record (to change it, or to read its history) is audited as reading a chronology is."""
+    kind = KIND_OF[model]
+    audit.record(f"{kind}.history-view" if versions else f"{kind}.view", user_id=by.id, school_id=child.school_id,
+                 object_type=kind, child_id=child.id, detail={"record": record_key})
+    db.session.commit()
+
+
 def current(model: type[V], child: Child) -> list[V]:
     """The child's records of this kind as they stand now: the newest version of each, not removed."""
     newest = (select(model.record_key, func.max(model.number).label("number"))
@@ -230,11 +238,15 @@ def stage_attendance(child: Child, by: User | None, draft: AttendanceDraft, *, s
     return stage_version(AttendancePeriod, child, by, values, record_key=key, source=source, reason=reason)
 
 
-def record_attendance(child: Child, by: User, draft: AttendanceDraft) -> AttendancePeriod | None:
+def record_attendance(child: Child, by: User, draft: AttendanceDraft, *, reason: str = "") -> AttendancePeriod | None:
+    """A period typed in on the child's page; typing one already held corrects it, with the reason."""
     errors = attendance_problems(draft)
+    if draft.period_start and draft.period_end and not errors and not reason.strip() \
+            and _latest(AttendancePeriod, child, attendance_key(child, draft.period_start, draft.period_end)):
+        errors["reason"] = "Say why this period's figures are changing: the earlier version stays on record."
     if errors:
         raise InvalidRecord(errors)
-    row = stage_attendance(child, by, draft, reason="corrected on the child's page")
+    row = stage_attendance(child, by, draft, reason=reason.strip() or "corrected on the child's page")
     db.session.commit()
     return row
 
@@ -263,9 +275,12 @@ class WithheldMark:
 def mark_withheld(child: Child, by: User, record_type: str, record_id: int, withheld: bool, reason: str) -> None:
     """Mark (or unmark) a record as not to be shared with the family, with the reason."""
     model = WITHHOLDABLE.get(record_type)
-    record = db.session.get(model, record_id) if model else None
+    record = db.session.get(model, record_id) if model and 0 < record_id < 2**31 else None
     if record is None or record.child_id != child.id:
         raise ServiceError("That record is not part of this child's file.")
+    # A family member or professional gets a new row with each change: the mark goes on the
+    # record's first version, so it stays with the person however often their details change.
+    record_id = stable_id(record)
     if not reason.strip():
         raise InvalidRecord({"reason": "Say why the family must not see this, so the receiving agency knows."
                              if withheld else "Say why the family may now see this."})
@@ -281,19 +296,58 @@ def withheld_marks(child: Child) -> list[WithheldMark]:
             for m in current(WithheldFromFamily, child) if m.withheld]
 
 
+def stable_id(record: Any) -> int:
+    """The id a mark refers to: a versioned record's first version, any other record's own id."""
+    if isinstance(record, Versioned):
+        model = type(record)
+        return db.session.scalar(select(func.min(model.id)).where(model.record_key == record.record_key))
+    return record.id
+
+
+def version_in_child(model: type[V], child: Child, version_id: int) -> V | None:
+    """A version of one of this child's records, by its id (any version), or None."""
+    row = db.session.get(model, version_id) if 0 < version_id < 2**31 else None
+    return row if row is not None and row.child_id == child.id else None
+
+
+def first_version_ids(model: type[V], child: Child) -> dict[str, int]:
+    """record_key -> the id of its first version, for each of the child's records of this kind."""
+    return dict(db.session.execute(
+        select(model.record_key, func.min(model.id)).where(model.child_id == child.id).group_by(model.record_key)
+    ).all())
+
+
+def version_counts(model: type[V], child: Child) -> dict[str, int]:
+    """record_key -> how many versions it has, for each of the child's records of this kind."""
+    return dict(db.session.execute(
+        select(model.record_key, func.count(model.id)).where(model.child_id == child.id).group_by(model.record_key)
+    ).all())
+
+
 def is_withheld(marks: list[WithheldMark], record_type: str, record_id: int) -> bool:
     return any(m.record_type == record_type and m.record_id == record_id for m in marks)
+
+
+def child_by_upn(child: Child, upn: str) -> Child | None:
+    """Another child of the same school with this UPN, for linking a sibling by it."""
+    from ..domain.upn import clean_upn
+
+    wanted = clean_upn(upn or "").upper()[:13]
+    if not wanted:
+        return None
+    return db.session.scalar(select(Child).where(Child.school_id == child.school_id, Child.upn == wanted))
 
 
 def find_sibling_options(child: Child, text: str) -> list[Child]:
     """Children of the same school whose name matches, for linking a sibling."""
     from ..domain.names import search_key
 
-    wanted = search_key(text)
+    wanted = search_key(text[:100])
     if not wanted:
         return []
     return list(db.session.scalars(
         select(Child).where(Child.school_id == child.school_id, Child.id != child.id,
-                            and_(*[Child.search_key.contains(part) for part in wanted.split()]))
+                            and_(*[Child.search_key.contains(part, autoescape=True)
+                                   for part in wanted.split()[:6]]))
         .order_by(Child.legal_surname, Child.legal_forename).limit(20)
     ))

@@ -8,13 +8,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..domain.chronology import ChronologyFilter, lines
 from ..domain.dates import DateProblem, parse_date
-from ..domain.vocabulary import AGENCIES, CATEGORIES, LIFE_EVENT_KINDS, REFERRAL_STATUSES
+from ..domain.vocabulary import AGENCIES, CATEGORIES, LIFE_EVENT_KINDS, PARENTS_TOLD, REFERRAL_STATUSES, SCHOOL_SUPPORTS, Term
 from ..extensions import db
-from ..forms.casework import read_dates, read_referral, referral_values
+from ..forms.casework import CONSENT_CHOICES, read_life_event, read_referral, referral_values
 from ..models import Observation, Referral
 from ..security import current_school, roles_required
 from ..services import ServiceError, casework, clock, observations as observation_service
 from ..services import timeline as timeline_service
+from .family import family_section
 from .saving import STATUS, save_failed
 
 bp = Blueprint("children", __name__, url_prefix="/children")
@@ -56,21 +57,32 @@ def chronology(child_id: int):
     wanted, values, errors = _filter_from_args()
     view = casework.chronology_for(child, current_user, wanted)
     timeline = timeline_service.timeline_for(view, start=wanted.date_from, end=wanted.date_to)
+    # The family section is part of reading the chronology, which chronology_for has just audited.
+    section = family_section(child)
     response = render_template("children/chronology.html", view=view, child=child, wanted=wanted,
                                lines=lines(((e, e.record.id) for e in view.entries), clock.UK),
                                values=values, errors=errors, categories=CATEGORIES, timeline=timeline,
-                               timeline_svg=timeline_service.timeline_svg(timeline) if timeline.marks else "")
+                               timeline_svg=timeline_service.timeline_svg(timeline) if timeline.marks else "",
+                               section=section, withheld=section.withheld,
+                               # Built once: a long chronology links every entry to its mark.
+                               withhold_prefix=url_for("family.withhold", child_id=child.id, record_type="_",
+                                                       record_id=1).rsplit("/_/", 1)[0] + "/")
     return response, (400 if errors else 200)
 
 
 def _render_referral(child, values, errors, referral=None, status=200):
+    names = current_school().need_level_names
+    if referral is not None and referral.level_of_need and referral.level_of_need not in names:
+        names = [*names, referral.level_of_need]  # the level it was judged at, before the school renamed them
     return render_template("children/referral.html", child=child, values=values, errors=errors,
-                           referral=referral, agencies=AGENCIES, statuses=REFERRAL_STATUSES), status
+                           referral=referral, agencies=AGENCIES, statuses=REFERRAL_STATUSES,
+                           parents_told_choices=PARENTS_TOLD, consent_choices=CONSENT_CHOICES,
+                           levels=[Term(n, n) for n in names]), status
 
 
 def _linked_observation(child) -> int | None:
     raw = request.args.get("observation", "")
-    if not raw.isdigit():
+    if not raw.isdigit() or not 0 < int(raw) < 2**31:
         return None
     observation = db.session.get(Observation, int(raw))
     return observation.id if observation and observation.child_id == child.id else None
@@ -98,7 +110,7 @@ def new_referral(child_id: int):
 @roles_required("dsl")
 def edit_referral(child_id: int, referral_id: int):
     child = _child(child_id)
-    referral = db.session.get(Referral, referral_id)
+    referral = db.session.get(Referral, referral_id) if 0 < referral_id < 2**31 else None
     if referral is None or referral.child_id != child.id:
         abort(404)
     if request.method == "GET":
@@ -115,26 +127,31 @@ def edit_referral(child_id: int, referral_id: int):
     return redirect(url_for("children.chronology", child_id=child.id))
 
 
+def _render_life_event(child, values, errors, status=200):
+    return render_template("children/life_event.html", child=child, values=values, errors=errors,
+                           kinds=LIFE_EVENT_KINDS, supports=SCHOOL_SUPPORTS), status
+
+
 @bp.route("/<int:child_id>/life-events/new", methods=["GET", "POST"])
 @roles_required("dsl")
 def new_life_event(child_id: int):
     child = _child(child_id)
     if request.method == "GET":
-        values = {"kind": "", "occurred_on": "", "note": "", "significant": "1"}
-        return render_template("children/life_event.html", child=child, values=values, errors={},
-                               kinds=LIFE_EVENT_KINDS)
-    values = {k: request.form.get(k, "") for k in ("kind", "occurred_on", "note", "significant")}
-    dates, errors = read_dates(values, ("occurred_on",), ("occurred_on",))
+        kind = request.args.get("kind", "")
+        values = {"kind": kind if kind == "school-support" else "", "occurred_on": "", "ended_on": "",
+                  "support": "", "note": "", "significant": "1"}
+        return _render_life_event(child, values, {})
+    values, dates, errors = read_life_event(request.form)
     try:
         casework.record_life_event(child, current_user, values["kind"], dates["occurred_on"], values["note"],
-                                   values["significant"] == "1", today=clock.today(), unreadable=errors)
+                                   values["significant"] == "1", today=clock.today(), unreadable=errors,
+                                   ended_on=dates["ended_on"], support=values["support"])
     except casework.InvalidRecord as invalid:
-        return render_template("children/life_event.html", child=child, values=values,
-                               errors=invalid.errors, kinds=LIFE_EVENT_KINDS), 400
+        return _render_life_event(child, values, invalid.errors, status=400)
     except SQLAlchemyError as error:
-        return render_template("children/life_event.html", child=child, values=values,
-                               errors=save_failed(error, "a life event", "note"), kinds=LIFE_EVENT_KINDS), STATUS
-    flash("Life event recorded.", "success")
+        return _render_life_event(child, values, save_failed(error, "a life event", "note"), status=STATUS)
+    flash("Support in school recorded." if values["kind"] == "school-support" else "Life event recorded.",
+          "success")
     return redirect(url_for("children.chronology", child_id=child.id))
 
 
@@ -144,7 +161,7 @@ def mark_significant(child_id: int):
     child = _child(child_id)
     record_type = request.form.get("record_type", "")
     record_id = request.form.get("record_id", "")
-    if not record_id.isdigit():
+    if not record_id.isdigit() or not 0 < int(record_id) < 2**31:
         abort(404)
     try:
         casework.mark_significant(child, current_user, record_type, int(record_id),

@@ -1,4 +1,4 @@
-"""The DSL's queue of new concerns and the review of each."""
+"""The DSL's home: the queue of new concerns, the review of each, and phone referrals to confirm in writing."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from ..extensions import db
 from ..models import Review
 from ..services.paging import page_number
 from ..security import current_roles, current_school, roles_required
-from ..services import casework, clock, observations as observation_service
+from ..services import casework, clock, deadlines, observations as observation_service
 from .saving import STATUS, save_failed
 
 bp = Blueprint("dsl", __name__, url_prefix="/dsl")
@@ -23,7 +23,8 @@ bp = Blueprint("dsl", __name__, url_prefix="/dsl")
 @roles_required("dsl")
 def queue():
     page = observation_service.unreviewed(current_school(), page=page_number(request.args.get("page")))
-    return render_template("dsl/queue.html", observations=page.items, page=page)
+    return render_template("dsl/queue.html", observations=page.items, page=page,
+                           phone_referrals=deadlines.awaiting_written_confirmation(current_school()))
 
 
 def _render_review(observation, values, errors, status=200):

@@ -25,10 +25,11 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
+from chronology.domain.family import AttendanceDraft, DetailsDraft, MemberDraft, ProfessionalDraft
 from chronology.domain.observation_rules import ObservationDraft
 from chronology.extensions import db
 from chronology.models import AuditEvent, Prompt, Referral, User
-from chronology.services import accounts, audit, observations as observation_service
+from chronology.services import accounts, audit, family, observations as observation_service
 from tests.factories import csrf_from, login, make_child, make_school, make_user
 
 USERS = ("anonymous", "staff", "dsl", "admin", "other_dsl", "deactivated")
@@ -52,6 +53,8 @@ LOGGERS_RECORD = _who(staff="ok", dsl="ok", admin="403", other_dsl="404")
 DSL = _who(staff="403", dsl="ok", admin="403", other_dsl="ok")
 DSL_RECORD = _who(staff="403", dsl="ok", admin="403", other_dsl="404")
 ADMIN = _who(staff="403", dsl="403", admin="ok", other_dsl="403")
+# A school setting both its administrator and its DSL may change (each for their own school).
+ADMIN_OR_DSL = _who(staff="403", dsl="ok", admin="ok", other_dsl="ok")
 
 EXPECTED: dict[str, dict[str, str]] = {
     "auth.login": PUBLIC,
@@ -81,6 +84,19 @@ EXPECTED: dict[str, dict[str, str]] = {
     "children.new_life_event": DSL_RECORD,
     "children.mark_significant": DSL_RECORD,
     "exports.pdf": DSL_RECORD,
+    "family.new_member": DSL_RECORD,
+    "family.edit_member": DSL_RECORD,
+    "family.new_professional": DSL_RECORD,
+    "family.edit_professional": DSL_RECORD,
+    "family.edit_details": DSL_RECORD,
+    "family.details_history": DSL_RECORD,
+    "family.new_attendance": DSL_RECORD,
+    "family.edit_attendance": DSL_RECORD,
+    "family.remove": DSL_RECORD,
+    "family.history": DSL_RECORD,
+    "family.withhold": DSL_RECORD,
+    "profile.edit": DSL,
+    "school.need_levels": ADMIN_OR_DSL,
     "trends.index": DSL,
     "trends.download": DSL,
     "prompts.dashboard": DSL,
@@ -186,8 +202,17 @@ def build_world(app, client_factory) -> World:
                         raised_on=today, evaluated_on=today)
         db.session.add(prompt)
         db.session.commit()
+    member = family.save_member(child, users["dsl"], MemberDraft(name="Dana Quillfeather", relationship="mother"),
+                                today=today)
+    professional = family.save_professional(child, users["dsl"], ProfessionalDraft(name="Dr Ada Field", role="gp"))
+    family.save_details(child, users["dsl"], DetailsDraft(first_language="Welsh"))
+    period = family.record_attendance(child, users["dsl"], AttendanceDraft(date(2025, 9, 1), date(2025, 12, 19),
+                                                                           140, 130))
     w.params = {"child_id": child.id, "observation_id": observation.id, "referral_id": referral.id,
-                "prompt_id": prompt.id, "user_id": w.target_user_id}
+                "prompt_id": prompt.id, "user_id": w.target_user_id, "member_id": member.id,
+                "professional_id": professional.id, "period_id": period.id,
+                # family.remove and family.history name a kind; family.withhold a record type
+                "kind": "members", "record_id": member.id, "record_type": "family-member"}
     w.observation_id = observation.id
 
     w.clients = {name: client_factory() for name in USERS}

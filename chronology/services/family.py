@@ -310,6 +310,12 @@ def version_in_child(model: type[V], child: Child, version_id: int) -> V | None:
     return row if row is not None and row.child_id == child.id else None
 
 
+def as_it_stands(model: type[V], child: Child, version_id: int) -> V | None:
+    """The newest version of the record that `version_id` (any of its versions) belongs to."""
+    row = version_in_child(model, child, version_id)
+    return _latest(model, child, row.record_key) if row is not None else None
+
+
 def first_version_ids(model: type[V], child: Child) -> dict[str, int]:
     """record_key -> the id of its first version, for each of the child's records of this kind."""
     return dict(db.session.execute(

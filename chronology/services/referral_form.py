@@ -18,7 +18,6 @@ from ..domain.vocabulary import (
     AGENCIES, CONSENT_ANSWERS, LIFE_EVENT_KINDS, PROFESSIONAL_ROLES, REFERRAL_STATUSES, REVIEW_DECISIONS,
     CATEGORIES, SCHOOL_SUPPORTS, SEN_NEEDS, label_for,
 )
-from ..extensions import db
 from ..models import (
     AttendancePeriod, Child, ChildDetails, FamilyMember, Observation, Professional, Prompt, Referral, School, User,
 )
@@ -370,9 +369,9 @@ def withheld_rows(child: Child, records: ChildRecords) -> list[WithheldRow]:
             when, what = rf.referred_on, f"Referral to {label_for(AGENCIES, rf.agency)}"
         elif mark.record_type == "life-event" and (ev := events.get(mark.record_id)):
             when, what = ev.occurred_on, f"Life event: {label_for(LIFE_EVENT_KINDS, ev.kind)}"
-        elif mark.record_type == "family-member" and (m := db.session.get(FamilyMember, mark.record_id)):
+        elif mark.record_type == "family-member" and (m := family.as_it_stands(FamilyMember, child, mark.record_id)):
             when, what = m.recorded_at.date(), f"Family member: {m.name} ({m.relationship_to_child})"
-        elif mark.record_type == "professional" and (p := db.session.get(Professional, mark.record_id)):
+        elif mark.record_type == "professional" and (p := family.as_it_stands(Professional, child, mark.record_id)):
             when, what = p.recorded_at.date(), f"Professional: {p.name} ({professional_role(p)})"
         rows.append((when or mark.marked_on, WithheldRow(f"{_uk(when or mark.marked_on)} — {what}", mark.reason,
                                                          _uk(mark.marked_on))))

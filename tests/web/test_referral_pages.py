@@ -92,11 +92,11 @@ def test_a_level_not_in_the_schools_list_is_refused_and_consent_changes_are_audi
     url = f"/children/{child.id}/referrals/{referral.id}"
     refused = post_form(client, url, {**BASE, "level_of_need": "Level 9"})
     assert refused.status_code == 400 and 'id="level_of_need-error"' in refused.get_data(as_text=True)
-    assert post_form(client, url, {**BASE, "status": "declined-by-family", "consent": "refused",
+    assert post_form(client, url, {**BASE, "status": "declined-by-the-family", "consent": "refused",
                                    "consent_reason": "Father said no at the meeting"}).status_code == 302
     change = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "referral.update")).one()
     detail = json.loads(change.detail)
-    assert detail["status"]["to"] == "declined-by-family" and detail["consent"] == {"from": "", "to": "refused"}
+    assert detail["status"]["to"] == "declined-by-the-family" and detail["consent"] == {"from": "", "to": "refused"}
 
 
 hostile = st.one_of(st.sampled_from(["<script>alert(1)</script>", "x" * 5000, "yes", "no", "given",

@@ -8,7 +8,7 @@ from ..domain.dates import DateProblem, parse_date
 from ..domain.vocabulary import CONSENT_NOT_NEEDED_HARM, Term
 from ..services.casework import ReferralDraft
 
-REFERRAL_FIELDS = ("agency", "agency_detail", "referred_on", "their_reference", "status", "outcome",
+REFERRAL_FIELDS = ("agency", "agency_detail", "kind", "referred_on", "their_reference", "status", "outcome",
                    "outcome_on", "follow_up_on")
 # The consent section: what a local authority's referral form asks about who knows and who agreed.
 CONSENT_TEXT_FIELDS = ("parents_told", "why_not_told", "consent", "consent_by", "consent_covers",
@@ -54,7 +54,8 @@ def read_referral(data: MultiDict, observation_id: int | None) -> tuple[dict[str
         # The usual answer offered as a choice of its own, so it is one click and always the same words.
         consent, reason = "not-needed", CONSENT_NOT_NEEDED_HARM
     draft = ReferralDraft(
-        agency=values["agency"], agency_detail=values["agency_detail"], referred_on=dates["referred_on"],
+        agency=values["agency"], agency_detail=values["agency_detail"], kind=values["kind"],
+        referred_on=dates["referred_on"],
         their_reference=values["their_reference"], status=values["status"], outcome=values["outcome"],
         outcome_on=dates["outcome_on"], follow_up_on=dates["follow_up_on"], observation_id=observation_id,
         parents_told=values["parents_told"],

@@ -8,7 +8,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..domain.chronology import ChronologyFilter, lines
 from ..domain.dates import DateProblem, parse_date
-from ..domain.vocabulary import AGENCIES, CATEGORIES, LIFE_EVENT_KINDS, PARENTS_TOLD, REFERRAL_STATUSES, SCHOOL_SUPPORTS, Term
+from ..domain.vocabulary import AGENCIES, CATEGORIES, LIFE_EVENT_KINDS, PARENTS_TOLD, REFERRAL_KINDS, REFERRAL_STATUSES, SCHOOL_SUPPORTS, Term
 from ..extensions import db
 from ..forms.casework import CONSENT_CHOICES, read_life_event, read_referral, referral_values
 from ..models import Observation, Referral
@@ -76,7 +76,7 @@ def _render_referral(child, values, errors, referral=None, status=200):
         names = [*names, referral.level_of_need]  # the level it was judged at, before the school renamed them
     return render_template("children/referral.html", child=child, values=values, errors=errors,
                            referral=referral, agencies=AGENCIES, statuses=REFERRAL_STATUSES,
-                           parents_told_choices=PARENTS_TOLD, consent_choices=CONSENT_CHOICES,
+                           parents_told_choices=PARENTS_TOLD, consent_choices=CONSENT_CHOICES, referral_kinds=REFERRAL_KINDS,
                            levels=[Term(n, n) for n in names]), status
 
 

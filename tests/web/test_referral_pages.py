@@ -314,3 +314,23 @@ def test_imported_records_show_when_they_happened_and_that_they_were_imported(cl
     typed_entry = page[page.index(f'id="observation-{typed.id}"'):]
     assert "recorded " in typed_entry[:typed_entry.index("</li>")] and "imported on" not in \
         typed_entry[:typed_entry.index("</li>")]
+
+
+def test_a_referral_can_ask_for_a_young_carers_assessment(client, app):
+    from sqlalchemy import select as _select
+
+    from chronology.models import Referral as _Referral
+    from tests.factories import login as _login, make_child as _child, make_school as _school, make_user as _user
+
+    school = _school()
+    dsl, child = _user(school, "dsl"), _child(school)
+    _login(client, dsl.email)
+    url = f"/children/{child.id}/referrals/new"
+    assert "A young carer&#39;s assessment" in client.get(url).get_data(as_text=True)
+    response = post_form(client, url, {"agency": "young-carers", "kind": "young-carers-assessment",
+                                       "referred_on": "02/03/2026", "status": "awaiting-response"})
+    assert response.status_code == 302
+    assert db.session.scalars(_select(_Referral)).one().kind == "young-carers-assessment"
+    refused = post_form(client, url, {"agency": "young-carers", "kind": "something-else",
+                                      "referred_on": "02/03/2026", "status": "awaiting-response"})
+    assert "Choose what the referral asks for" in refused.get_data(as_text=True)

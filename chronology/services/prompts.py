@@ -30,7 +30,8 @@ from datetime import date
 
 from flask import abort, current_app
 from sqlalchemy import (
-    CompoundSelect, Date, Integer, Select, String, and_, bindparam, cast, literal_column, select, union_all,
+    Boolean, CompoundSelect, Date, Float, Integer, Select, String, Text, and_, bindparam, case, cast, false,
+    func, literal_column, select, union_all,
 )
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import aliased, selectinload
@@ -39,7 +40,9 @@ from ..domain.prompts import (
     REVIEW_DECISIONS_READ,
     RULE_IDS,
     RULE_NAMES,
+    AttendanceFact,
     ChildRecords,
+    HouseholdMemberFact,
     LifeEventFact,
     ObservationFact,
     ReferralFact,
@@ -47,18 +50,20 @@ from ..domain.prompts import (
     RuleSettings,
     defaults,
     evaluate,
+    has_quotation,
     rule_number,
     settings_problems,
     settings_with,
     window_start,
 )
 from ..domain.prompts import Prompt as RulePrompt
+from ..domain.prompts.rules import UNHEARD_SOURCES
 from ..domain.prompts import InvalidSettings as InvalidRuleSettings
 from ..domain.vocabulary import STRENGTH_CATEGORY
 from ..extensions import db
 from ..models import (
-    AuditEvent, Child, LifeEvent, ObservationVersion, Prompt, PromptSetting, Referral, Review,
-    School, User,
+    AttendancePeriod, AuditEvent, Child, ChildDetails, FamilyMember, LifeEvent, ObservationVersion, Prompt,
+    PromptSetting, Referral, Review, School, User,
 )
 from ..models.prompt import ANSWERED_STATUSES, OPEN_STATUSES, join_refs
 from ..models.types import utcnow
@@ -91,9 +96,17 @@ def _versions_statement(since: bool) -> Select:
     # Versions only: each carries its child, so a child's concerns are an index range
     # (child_id, occurred_on), whatever the size of the school or trust.
     version = ObservationVersion
+    # Two facts only some observations need, so the others cost nothing: the description of one
+    # the child told us (E10 looks for a quotation in it), and, for one from wider family or the
+    # community, the day a DSL decision first answered it (E14).
+    told_by_child = case((version.source == "child", version.description), else_="")
+    answered = case((version.source.in_(sorted(UNHEARD_SOURCES)),
+                     select(func.min(Review.decided_on)).where(Review.observation_id == version.observation_id)
+                     .scalar_subquery()), else_=None)
     stmt = (
         select(version.observation_id.label("id"), version.child_id, version.occurred_on,
-               version.categories_text.label("categories_text"), version.source, version.child_voice)
+               version.categories_text.label("categories_text"), version.source, version.child_voice,
+               told_by_child.label("told_by_child"), answered.label("answered_on"))
         .where(version.child_id.in_(_IDS))
         .order_by(version.observation_id, version.number)
     )
@@ -112,33 +125,69 @@ def _casework_statement(since: bool) -> CompoundSelect:
     no_text, no_day, no_ref = cast(None, String), cast(None, Date), cast(None, Integer)
     # Most reviews decide "monitor" or "speak to a parent"; the rules read only those that gave help.
     reviews = (select(literal_column("'review'").label("kind"), Review.id, Review.child_id,
-                      Review.decision.label("text1"), no_text.label("text2"), Review.decided_on.label("day1"),
-                      no_day.label("day2"), no_day.label("day3"), Review.observation_id.label("ref"))
+                      Review.decision.label("text1"), no_text.label("text2"), no_text.label("text3"),
+                      Review.decided_on.label("day1"), no_day.label("day2"), no_day.label("day3"),
+                      Review.observation_id.label("ref"))
                .where(Review.child_id.in_(_IDS), Review.decision.in_(sorted(REVIEW_DECISIONS_READ))))
     if since:
         reviews = reviews.where(Review.decided_on >= _SINCE)
     referrals = (select(literal_column("'referral'"), Referral.id, Referral.child_id, Referral.agency,
-                        Referral.status, Referral.referred_on, Referral.outcome_on, Referral.follow_up_on, no_ref)
+                        Referral.status, Referral.kind, Referral.referred_on, Referral.outcome_on,
+                        Referral.follow_up_on, no_ref)
                  .where(Referral.child_id.in_(_IDS)))
-    events = (select(literal_column("'life-event'"), LifeEvent.id, LifeEvent.child_id, LifeEvent.kind, no_text,
-                     LifeEvent.occurred_on, no_day, no_day, no_ref)
+    # In-school support runs to ended_on, and says which support it is.
+    events = (select(literal_column("'life-event'"), LifeEvent.id, LifeEvent.child_id, LifeEvent.kind,
+                     LifeEvent.support, no_text, LifeEvent.occurred_on, LifeEvent.ended_on, no_day, no_ref)
               .where(LifeEvent.child_id.in_(_IDS)))
     both = union_all(reviews, referrals, events)
     return both.order_by(both.selected_columns.kind, both.selected_columns.id)
 
 
+def _current(model: type, *columns) -> Select:  # noqa: ANN001
+    """The current version of each of the children's records of a kind, as services.family.current
+    reads them for one child, for many children at once: a version no later version replaced."""
+    later = aliased(model, name=f"later_{model.__tablename__}")
+    return (select(*columns)
+            .outerjoin(later, and_(later.record_key == model.record_key, later.number > model.number))
+            .where(model.child_id.in_(_IDS), later.id.is_(None), model.removed.is_(false())))
+
+
+def _context_statement() -> CompoundSelect:
+    """The child's details, household members with a date of birth or due date, and attendance
+    figures, current versions only, in one query: E11, E16 and E19 read them. Each is a handful
+    of rows per child, so they are read whole."""
+    no_text, no_day = cast(None, Text), cast(None, Date)
+    no_number, no_flag = cast(None, Float), cast(None, Boolean)
+    details = _current(ChildDetails, literal_column("'details'").label("kind"), ChildDetails.child_id,
+                       cast(ChildDetails.sen_primary_need, Text).label("text1"),
+                       cast(ChildDetails.communication_needs, Text).label("text2"),
+                       no_day.label("day1"), no_day.label("day2"), no_number.label("number"),
+                       no_flag.label("flag"), ChildDetails.id.label("id"))
+    members = _current(FamilyMember, literal_column("'member'"), FamilyMember.child_id, no_text, no_text,
+                       FamilyMember.date_of_birth, FamilyMember.due_date, no_number,
+                       FamilyMember.lives_with_child, FamilyMember.id).where(
+        (FamilyMember.date_of_birth.is_not(None)) | (FamilyMember.due_date.is_not(None)))
+    attendance = _current(AttendancePeriod, literal_column("'attendance'"), AttendancePeriod.child_id, no_text,
+                          no_text, AttendancePeriod.period_start, AttendancePeriod.period_end,
+                          cast(AttendancePeriod.attendance_percent, Float), no_flag, AttendancePeriod.id)
+    every = union_all(details, members, attendance)
+    return every.order_by(every.selected_columns.kind, every.selected_columns.id)
+
+
 # Built once: these run on every write, and building a statement costs more than running it.
 _VERSIONS = {since: _versions_statement(since) for since in (False, True)}
 _CASEWORK = {since: _casework_statement(since) for since in (False, True)}
+_CONTEXT = _context_statement()
 
 
 def records_for(children: Sequence[Child], since: date | None = None) -> dict[int, ChildRecords]:
-    """Each child's records as the rules read them: two queries however many children.
+    """Each child's records as the rules read them: three queries however many children.
 
     With `since`, concerns that happened before it are left unread (see `horizon`), and so are
     reviews decided before it (the rules count a review only inside a window, as they count
     concerns); referrals and life events are few and are always read whole. Only the reviews the
-    rules read (`REVIEW_DECISIONS_READ`) are read at all.
+    rules read (`REVIEW_DECISIONS_READ`) are read at all. The child's details, household and
+    attendance are few rows a child and are read whole, in the third query.
     """
     ids = [c.id for c in children]
     if not ids:
@@ -161,6 +210,8 @@ def records_for(children: Sequence[Child], since: date | None = None) -> dict[in
             has_child_voice=bool(row.child_voice.strip()),
             # Filed only as a strength; one also filed under a worry is still a concern.
             is_strength=categories == {STRENGTH_CATEGORY.slug},
+            quotes_child=row.source == "child" and has_quotation(row.told_by_child or ""),
+            answered_on=_as_date(row.answered_on),
         ))
     reviews: dict[int, list[ReviewFact]] = defaultdict(list)
     referrals: dict[int, list[ReferralFact]] = defaultdict(list)
@@ -169,18 +220,40 @@ def records_for(children: Sequence[Child], since: date | None = None) -> dict[in
         if r.kind == "review":
             reviews[r.child_id].append(ReviewFact(r.id, r.ref, r.text1, r.day1))
         elif r.kind == "referral":
-            referrals[r.child_id].append(ReferralFact(r.id, r.text1, r.day1, r.text2, r.day2, r.day3))
+            referrals[r.child_id].append(ReferralFact(r.id, r.text1, r.day1, r.text2, r.day2, r.day3,
+                                                      kind=r.text3 or ""))
         else:
-            events[r.child_id].append(LifeEventFact(r.id, r.text1, r.day1))
+            events[r.child_id].append(LifeEventFact(r.id, r.text1, r.day1, ended_on=r.day2,
+                                                    support=r.text2 or ""))
+    details: dict[int, tuple[str, bool]] = {}
+    household: dict[int, list[HouseholdMemberFact]] = defaultdict(list)
+    attendance: dict[int, list[AttendanceFact]] = defaultdict(list)
+    for r in connection.execute(_CONTEXT, {"ids": ids}).all():
+        if r.kind == "details":
+            details[r.child_id] = ((r.text1 or "").strip(), bool((r.text2 or "").strip()))
+        elif r.kind == "member":
+            household[r.child_id].append(HouseholdMemberFact(r.day1, r.day2, r.flag))
+        else:
+            attendance[r.child_id].append(AttendanceFact(r.day1, r.day2, float(r.number)))
     return {
         c.id: ChildRecords(
             date_of_birth=c.date_of_birth, gender=c.gender, flags=child_flags(c),
             observations=tuple(sorted(observations[c.id], key=lambda o: o.id)),
             reviews=tuple(reviews[c.id]), referrals=tuple(referrals[c.id]),
-            life_events=tuple(events[c.id]),
+            life_events=tuple(events[c.id]), household=tuple(household[c.id]),
+            attendance=tuple(attendance[c.id]),
+            sen_primary_need=details.get(c.id, ("", False))[0],
+            communication_needs=details.get(c.id, ("", False))[1],
         )
         for c in children
     }
+
+
+def _as_date(value: object) -> date | None:
+    # A scalar subquery inside CASE loses its type on SQLite, which then hands back the ISO text.
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
 
 
 def _flush_records() -> None:
@@ -270,7 +343,7 @@ def decide(stored: Prompt | None, fired: RulePrompt | None, as_of: date) -> Outc
         if fired is None:
             return None
         return Outcome("raised", "open", True, as_of, fired.evidence, frozenset(fired.evidence),
-                       fired.title, fired.explanation)
+                       fired.title, fired.full_text)
     kept = Outcome("", stored.status, stored.firing, stored.raised_on, tuple(stored.evidence_refs),
                    frozenset(stored.seen_refs), stored.title, stored.explanation)
     if fired is None:
@@ -284,19 +357,19 @@ def decide(stored: Prompt | None, fired: RulePrompt | None, as_of: date) -> Outc
     if stored.status in ANSWERED_STATUSES:
         if unseen:
             return Outcome("reopened", "open", True, as_of, fired.evidence, seen,
-                           fired.title, fired.explanation)
+                           fired.title, fired.full_text)
         # As the DSL left it: the evidence they answered stays what the prompt shows.
         return Outcome("", stored.status, True, stored.raised_on, kept.evidence, kept.seen,
                        stored.title, stored.explanation)
     if not stored.firing:
         return Outcome("raised", "open", True, as_of, fired.evidence, seen,
-                       fired.title, fired.explanation)
+                       fired.title, fired.full_text)
     status = "open" if unseen else stored.status
     raised_on = stored.raised_on if stored.raised_on <= as_of else as_of
     same = (fired.evidence == kept.evidence and fired.title == stored.title
-            and fired.explanation == stored.explanation and status == stored.status)
+            and fired.full_text == stored.explanation and status == stored.status)
     return Outcome("" if same else "updated", status, True, raised_on, fired.evidence, seen,
-                   fired.title, fired.explanation)
+                   fired.title, fired.full_text)
 
 
 @dataclass

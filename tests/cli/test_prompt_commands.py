@@ -7,10 +7,11 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from chronology.domain.family import DetailsDraft
 from chronology.domain.upn import synthetic_upn
 from chronology.extensions import db
 from chronology.models import AuditEvent, Observation, ObservationVersion, Prompt
-from chronology.services import clock, prompts as prompt_service
+from chronology.services import clock, family, prompts as prompt_service
 from tests.factories import make_child, make_school, make_user
 
 TODAY = clock.today()
@@ -79,6 +80,8 @@ def test_prompts_json_shape_and_order(runner):
     teacher = make_user(school, "staff")
     second = make_child(school, "Bea", "Adams", upn=synthetic_upn(902))
     first = make_child(school, "Cal", "Brown", upn=synthetic_upn(901), send=True)
+    # (v2) E11 reads the SEN primary need, not the SEND flag: speech, language and communication.
+    family.save_details(first, teacher, DetailsDraft(sen_primary_need="SLCN"))
     for days_ago in (20, 15, 10):
         add_observation(school, second, teacher, TODAY - timedelta(days=days_ago))
     # E1, E2, E11 and E14 for the first child: rule numbers, not text, give the order.

@@ -236,7 +236,7 @@ def test_admin_changes_a_threshold_and_switches_a_rule_off_audited(client):
     page = client.get("/prompts/settings")
     assert page.status_code == 200
     form = {f"{r}-{k}": v for r, k, v in _current_fields(page.get_data(as_text=True))}
-    form["enabled"] = [f"E{n}" for n in range(1, 16) if n != 4]  # E4 off
+    form["enabled"] = [f"E{n}" for n in range(1, 20) if n != 4]  # E4 off (v2: the rules are E1 to E19)
     form["E1-short_window_days"] = "20"
     response = post_form(client, "/prompts/settings", form)
     assert response.status_code == 302
@@ -271,7 +271,7 @@ def test_invalid_threshold_is_refused_naming_the_field_and_keeping_what_was_type
     login(client, admin.email)
     page = client.get("/prompts/settings").get_data(as_text=True)
     form = {f"{r}-{k}": v for r, k, v in _current_fields(page)}
-    form["enabled"] = [f"E{n}" for n in range(1, 16)]
+    form["enabled"] = [f"E{n}" for n in range(1, 20)]
     form["E2-window_days"] = "0"
     form["E4-min_months"] = "three"
     form["E9-escalate_at"] = "-1"
@@ -297,7 +297,14 @@ def test_a_referral_recorded_for_the_child_answers_the_early_help_prompt(client)
     for d in (20, 15, 10):
         observe(school, child, teacher, days_ago=d)
     assert prompts_of(child, "E1")[0].is_open
+    # (v2) Early help now in place changes E1's advice: early help alone has not been enough.
     draft = casework.ReferralDraft(agency="early-help", agency_detail="", referred_on=TODAY, their_reference="",
+                                   status="awaiting-response", outcome="", outcome_on=None, follow_up_on=None)
+    casework.record_referral(child, dsl, draft, today=TODAY)
+    e1 = prompts_of(child, "E1")[0]
+    assert e1.is_open and "children's social care" in e1.title
+    # A referral to social care awaiting its answer quietens E1.
+    draft = casework.ReferralDraft(agency="social-care", agency_detail="", referred_on=TODAY, their_reference="",
                                    status="awaiting-response", outcome="", outcome_on=None, follow_up_on=None)
     casework.record_referral(child, dsl, draft, today=TODAY)
     e1 = prompts_of(child, "E1")[0]

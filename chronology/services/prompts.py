@@ -56,6 +56,7 @@ from ..domain.prompts import (
     settings_with,
     window_start,
 )
+from ..domain.prompts import Cited, cite, merge_groups
 from ..domain.prompts import Prompt as RulePrompt
 from ..domain.prompts.rules import UNHEARD_SOURCES
 from ..domain.prompts import InvalidSettings as InvalidRuleSettings
@@ -642,27 +643,124 @@ def prompt_in_school(school: School, prompt_id: int) -> Prompt:
     return prompt
 
 
-def evidence_dates(prompt: Prompt) -> dict[str, date]:
-    """The day of each evidence record, so the DSL can read the evidence in date order."""
-    wanted: dict[str, list[int]] = defaultdict(list)
-    for ref in prompt.evidence_refs:
-        kind, _, raw_id = ref.partition(":")
-        if raw_id.isdigit():
-            wanted[kind].append(int(raw_id))
-    found: dict[str, date] = {}
+def evidence_cited(prompts: Iterable[Prompt]) -> dict[str, Cited]:
+    """Each evidence record of these prompts as a DSL reads it (its date and what it was: the
+    current categories of a concern), in four queries at most, however many prompts."""
+    wanted: dict[str, set[int]] = defaultdict(set)
+    for prompt in prompts:
+        for ref in prompt.evidence_refs:
+            kind, _, raw_id = ref.partition(":")
+            if raw_id.isdigit():
+                wanted[kind].add(int(raw_id))
+    facts: dict[str, object] = {}
     if wanted.get("observation"):
         rows = db.session.execute(
-            select(ObservationVersion.observation_id, ObservationVersion.occurred_on)
-            .where(ObservationVersion.observation_id.in_(wanted["observation"]))
+            select(ObservationVersion.observation_id, ObservationVersion.occurred_on,
+                   ObservationVersion.categories_text, ObservationVersion.source)
+            .where(ObservationVersion.observation_id.in_(sorted(wanted["observation"])))
             .order_by(ObservationVersion.observation_id, ObservationVersion.number))
-        found.update({f"observation:{oid}": day for oid, day in rows})  # the last version wins
-    for kind, column in (("review", Review.decided_on), ("referral", Referral.referred_on),
-                         ("life-event", LifeEvent.occurred_on)):
-        if wanted.get(kind):
-            model = column.class_
-            rows = db.session.execute(select(model.id, column).where(model.id.in_(wanted[kind])))
-            found.update({f"{kind}:{rid}": day for rid, day in rows})
-    return found
+        for oid, day, categories, source in rows:  # the last version wins
+            slugs = frozenset(c for c in categories.split(";") if c)
+            facts[f"observation:{oid}"] = ObservationFact(oid, day, slugs, source, False,
+                                                          slugs == {STRENGTH_CATEGORY.slug})
+    if wanted.get("review"):
+        for r in db.session.scalars(select(Review).where(Review.id.in_(sorted(wanted["review"])))):
+            facts[f"review:{r.id}"] = ReviewFact(r.id, r.observation_id, r.decision, r.decided_on)
+    if wanted.get("referral"):
+        for r in db.session.scalars(select(Referral).where(Referral.id.in_(sorted(wanted["referral"])))):
+            facts[f"referral:{r.id}"] = ReferralFact(r.id, r.agency, r.referred_on, r.status, r.outcome_on,
+                                                     r.follow_up_on, kind=r.kind)
+    if wanted.get("life-event"):
+        for e in db.session.scalars(select(LifeEvent).where(LifeEvent.id.in_(sorted(wanted["life-event"])))):
+            facts[f"life-event:{e.id}"] = LifeEventFact(e.id, e.kind, e.occurred_on, ended_on=e.ended_on,
+                                                        support=e.support)
+    return {ref: cite(fact) for ref, fact in facts.items()}
+
+
+def evidence_in_date_order(refs: Sequence[str], cited: dict[str, Cited]) -> list[tuple[str, Cited | None]]:
+    """Evidence refs, oldest first, each with how it reads (None if it cannot be found)."""
+    refs = list(refs)
+    return sorted(((ref, cited.get(ref)) for ref in refs),
+                  key=lambda pair: (pair[1] is None, pair[1].day if pair[1] else date.min, refs.index(pair[0])))
+
+
+# --- Overlapping prompts shown as one (domain.prompts.merge) ------------------------------------
+
+
+@dataclass(frozen=True)
+class PromptGroup:
+    """What the DSL reads as one prompt: `lead`, with the prompts about the same records under it."""
+
+    lead: Prompt
+    also: tuple[Prompt, ...]
+
+    @property
+    def members(self) -> tuple[Prompt, ...]:
+        return (self.lead, *self.also)
+
+    @property
+    def evidence_refs(self) -> list[str]:
+        return list(dict.fromkeys(ref for p in self.members for ref in p.evidence_refs))
+
+
+def group_prompts(prompts: Iterable[Prompt]) -> list[PromptGroup]:
+    """Prompts grouped child by child with the merge rule; each child's groups in rule order."""
+    by_child: dict[int, dict[str, Prompt]] = defaultdict(dict)
+    for p in prompts:
+        by_child[p.child_id][p.rule] = p
+    groups = []
+    for child_id, mine in by_child.items():
+        for g in merge_groups({rule: p.evidence_refs for rule, p in mine.items()}):
+            groups.append(PromptGroup(mine[g.lead], tuple(mine[r] for r in g.also)))
+    return groups
+
+
+def open_prompt_groups_for_child(child: Child) -> list[PromptGroup]:
+    return group_prompts(open_prompts_for_child(child))
+
+
+def merged_with(prompt: Prompt) -> list[Prompt]:
+    """The child's other open prompts that the DSL reads together with this one."""
+    if not prompt.is_open:
+        return []
+    for group in open_prompt_groups_for_child(prompt.child):
+        if prompt in group.members:
+            return [p for p in group.members if p is not prompt]
+    return []
+
+
+@dataclass(frozen=True)
+class DashboardItem:
+    head: Prompt  # the prompt the row shows (the group's lead; with a rule filter, that rule's prompt)
+    also: tuple[Prompt, ...]
+
+
+def _listing_key(p: Prompt) -> tuple:
+    return (p.raised_on, p.updated_at, p.id)
+
+
+def open_prompt_items(school: School, rule: str | None = None, *, page: int = 1) -> tuple[Page[Prompt], list[DashboardItem]]:
+    """One page of the school's open prompts for the dashboard, overlapping ones shown together.
+
+    Each group is shown once, where its newest member falls in the list; a member on this page whose
+    group shows on an earlier page is left out here. With a rule filter, each prompt of that rule
+    is shown, with the prompts it overlaps under it.
+    """
+    rows = open_prompts(school, rule, page=page)
+    child_ids = sorted({p.child_id for p in rows.items})
+    everyone = list(db.session.scalars(_open_query(school.id).where(Prompt.child_id.in_(child_ids)))) if child_ids else []
+    group_of = {p.id: g for g in group_prompts(everyone) for p in g.members}
+    items = []
+    for row in rows.items:
+        group = group_of.get(row.id)
+        if group is None:  # changed since the page was read: show it alone
+            items.append(DashboardItem(row, ()))
+            continue
+        if rule:
+            items.append(DashboardItem(row, tuple(p for p in group.members if p.id != row.id)))
+        elif row.id == max(group.members, key=_listing_key).id:
+            items.append(DashboardItem(group.lead, group.also))
+    return rows, items
 
 
 # --- What the DSL does with a prompt ----------------------------------------------------------
@@ -677,12 +775,21 @@ def _audit_action(action: str, prompt: Prompt, by: User, detail: dict[str, objec
                  object_id=prompt.id, child_id=prompt.child_id, detail={"rule": prompt.rule, **detail})
 
 
+def _with_merged(prompt: Prompt, statuses: Iterable[str]) -> list[tuple[Prompt, dict[str, object]]]:
+    """The prompt and, since the DSL read them as one, the open prompts shown with it: what the DSL
+    does with the prompt they read is done to each (each audited, naming the prompt it was read with)."""
+    wanted = set(statuses)
+    return [(prompt, {})] + [(other, {"with": prompt.rule}) for other in merged_with(prompt)
+                             if other.status in wanted]
+
+
 def acknowledge(prompt: Prompt, by: User) -> None:
     if prompt.status != "open":
         raise PromptRefused(f"This prompt is already {prompt.status}.")
-    prompt.status = "acknowledged"
-    prompt.acknowledged_at, prompt.acknowledged_by_id = utcnow(), by.id
-    _audit_action("prompt.acknowledge", prompt, by, {})
+    for each, detail in _with_merged(prompt, {"open"}):
+        each.status = "acknowledged"
+        each.acknowledged_at, each.acknowledged_by_id = utcnow(), by.id
+        _audit_action("prompt.acknowledge", each, by, detail)
     db.session.commit()
 
 
@@ -707,11 +814,12 @@ def action(prompt: Prompt, by: User, link: str) -> None:
     if record is None or record.child_id != prompt.child_id:
         raise PromptRefused("Choose the review or referral of this child that answered the prompt.",
                             field="link")
-    prompt.status = "actioned"
-    prompt.actioned_at, prompt.actioned_by_id = utcnow(), by.id
-    prompt.review_id = record.id if kind == "review" else None
-    prompt.referral_id = record.id if kind == "referral" else None
-    _audit_action("prompt.action", prompt, by, {"linked": link})
+    for each, detail in _with_merged(prompt, OPEN_STATUSES):
+        each.status = "actioned"
+        each.actioned_at, each.actioned_by_id = utcnow(), by.id
+        each.review_id = record.id if kind == "review" else None
+        each.referral_id = record.id if kind == "referral" else None
+        _audit_action("prompt.action", each, by, {"linked": link, **detail})
     db.session.commit()
 
 
@@ -721,11 +829,12 @@ def dismiss(prompt: Prompt, by: User, reason: str) -> None:
     if not reason.strip():
         raise PromptRefused("Give the reason for dismissing this prompt: it is kept with the "
                             "child's record.", field="reason")
-    prompt.status = "dismissed"
-    prompt.dismissed_at, prompt.dismissed_by_id = utcnow(), by.id
-    prompt.dismissed_reason = reason
-    # The reason goes in the audit log too, so an earlier dismissal's reason is never lost.
-    _audit_action("prompt.dismiss", prompt, by, {"reason": reason})
+    for each, detail in _with_merged(prompt, OPEN_STATUSES):
+        each.status = "dismissed"
+        each.dismissed_at, each.dismissed_by_id = utcnow(), by.id
+        each.dismissed_reason = reason
+        # The reason goes in the audit log too, so an earlier dismissal's reason is never lost.
+        _audit_action("prompt.dismiss", each, by, {"reason": reason, **detail})
     db.session.commit()
 
 

@@ -284,20 +284,24 @@ def test_the_children_the_briefing_names_are_introduced_in_one_clause(rule, reco
 # --- Overlapping prompts shown as one ------------------------------------------------------
 
 
-def test_the_merge_rule_is_half_of_the_smaller_evidence():
-    assert overlaps({"a", "b"}, {"b", "c", "d", "e"})  # 1 shared, half of 2
-    assert not overlaps({"a", "b", "c"}, {"c", "d", "e", "f"})  # 1 shared, less than half of 3
-    assert overlaps({"a", "b", "c", "d"}, {"c", "d", "e", "f"})  # 2 of 4
+def test_the_merge_rule_is_half_of_each_prompt_s_evidence():
+    assert overlaps({"a", "b"}, {"a", "b"})
+    assert overlaps({"a", "b", "c", "d"}, {"c", "d", "e", "f"})  # 2 of 4 each
+    assert overlaps({"a", "b"}, {"a", "b", "c", "d"})  # 2 of 2, and 2 of 4
+    assert not overlaps({"a", "b", "c"}, {"c", "d", "e", "f"})  # 1 shared
+    assert not overlaps({"s"}, {"s", "h1", "h2", "h3"})  # one self-harm record among hunger concerns
     assert not overlaps(set(), {"a"})
 
 
-def test_the_prompt_with_most_evidence_leads_and_chains_do_not_pull_in_unrelated_findings():
-    groups = merge_groups({"E10": {"o1", "o2", "o3"}, "E1": {"o1", "o2", "o3", "o4"},
-                           "E11": {"o1", "o2"}, "E9": {"o9"}, "E14": {"o4", "o8"}})
-    assert [(g.lead, g.also) for g in groups] == [("E1", ("E10", "E11", "E14")), ("E9", ())]
-    chain = merge_groups({"E2": {"a", "b", "c", "d"}, "E3": {"d", "e"}, "E5": {"e", "f", "g"}})
-    assert [(g.lead, g.also) for g in chain] == [("E2", ("E3",)), ("E5", ())]
-    assert merged_into({"E2": {"a", "b"}, "E10": {"a", "b"}}) == {"E10": "E2"}  # tie: lower number leads
+def test_the_most_urgent_prompt_leads_and_chains_do_not_pull_in_unrelated_findings():
+    groups = merge_groups({"E1": {"o1", "o2", "o3", "o4"}, "E10": {"o1", "o2", "o3"}, "E4": {"o1", "o2"},
+                           "E9": {"o9"}, "E14": {"o4", "o8"}})
+    # E4 (neglect) is more urgent than E1 and leads; E10 shares 2 of its 3 with E4; E14 1 of 2.
+    assert [(g.lead, g.also) for g in groups] == [("E4", ("E1", "E10")), ("E9", ()), ("E14", ())]
+    # E2 overlaps both E3 and E5, which share nothing: E2 goes under E3 (more urgent), E5 stays apart.
+    chain = merge_groups({"E3": {"a", "b"}, "E5": {"c", "d"}, "E2": {"b", "c"}})
+    assert [(g.lead, g.also) for g in chain] == [("E3", ("E2",)), ("E5", ())]
+    assert merged_into({"E9": {"a", "b"}, "E1": {"a", "b"}}) == {"E1": "E9"}  # self-harm leads
 
 
 def test_an_autistic_boy_s_six_records_read_as_one_prompt():

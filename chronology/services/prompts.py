@@ -575,13 +575,20 @@ class OpenPrompt:
     child: Child
     rule: str
     title: str
-    explanation: str
+    explanation: str  # what was seen, then why it matters (the next step apart)
     evidence: tuple[str, ...]
     raised_on: date
+    next_step: str = ""
+    cited: tuple[Cited, ...] = ()  # the evidence, oldest first, as a DSL reads it
+    also: tuple[str, ...] = ()  # rules shown with this prompt (see domain.prompts.merge)
+    merged_into: str | None = None  # the rule this prompt is shown under, if it is
 
     def as_json(self) -> dict[str, object]:
         return {"upn": self.child.upn, "rule": self.rule, "title": self.title,
-                "explanation": self.explanation, "evidence": list(self.evidence),
+                "explanation": self.explanation, "next_step": self.next_step,
+                "evidence": [{"ref": c.ref, "date": c.day.isoformat(), "kind": c.kind,
+                              "categories": list(c.categories), "label": c.label} for c in self.cited],
+                "also": list(self.also), "merged_into": self.merged_into,
                 "raised_on": self.raised_on.isoformat()}
 
 
@@ -590,7 +597,8 @@ def open_as_of(school: School, as_of: date, children: Sequence[Child] | None = N
 
     The rules are evaluated afresh as of that day with the school's settings. What the DSL did
     with each prompt (as it stands now) still counts: a dismissed or actioned prompt is left
-    out unless the evidence as of that day includes a record it had not seen.
+    out unless the evidence as of that day includes a record it had not seen. Every open prompt
+    is listed, each saying which others a DSL reads with it (`also`, `merged_into`).
     """
     rules = school_rules(school.id)
     everyone = list(children) if children is not None else _children_of(school)
@@ -601,11 +609,19 @@ def open_as_of(school: School, as_of: date, children: Sequence[Child] | None = N
         stored = _stored_for(c.id for c in chunk)
         for child in chunk:
             mine = stored.get(child.id, {})
+            opened = []
             for fired in evaluate(records[child.id], as_of, rules.settings, rules.disabled):
                 outcome = decide(mine.get(fired.rule), fired, as_of)
                 if outcome and outcome.firing and outcome.status in OPEN_STATUSES:
-                    found.append(OpenPrompt(child, fired.rule, outcome.title, outcome.explanation,
-                                            outcome.evidence, outcome.raised_on))
+                    # An open prompt always shows what the rules found as of the day (see decide).
+                    opened.append((fired, outcome))
+            groups = merge_groups({fired.rule: fired.evidence for fired, _ in opened})
+            also = {g.lead: g.also for g in groups}
+            under = {rule: g.lead for g in groups for rule in g.also}
+            for fired, outcome in opened:
+                found.append(OpenPrompt(child, fired.rule, outcome.title, fired.explanation, outcome.evidence,
+                                        outcome.raised_on, fired.next_step, fired.cited,
+                                        also.get(fired.rule, ()), under.get(fired.rule)))
     return sorted(found, key=lambda p: (p.child.upn, rule_number(p.rule)))
 
 

@@ -175,6 +175,10 @@ class ChildRecords:
                          key=lambda item: (item[0], item[1]))
         return tuple(day for day, _, _ in ordered), tuple((i, o) for _, i, o in ordered)
 
+    @property
+    def has_concerns(self) -> bool:
+        return bool(self._concerns_by_day[0])
+
     def concerns_between(self, first: date, last: date) -> list[ObservationFact]:
         """Concerns (not strengths) that happened from `first` to `last` inclusive, in the order
         the observations were given (not date order), as a pass over them would return them."""

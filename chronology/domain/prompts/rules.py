@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
 from ..vocabulary import (
@@ -381,8 +382,10 @@ def _parse_setting(label: str, kind: str, raw: object) -> int:
 # --- Shared helpers ----------------------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)
 def window_start(as_of: date, days: int) -> date:
     """The oldest day inside a window: "in 30 days" is the 30 days up to and including as_of."""
+    # Cached: every rule asks it for every child, with the same few windows and one as-of day.
     return as_of - timedelta(days=days - 1)
 
 
@@ -1319,6 +1322,9 @@ RULES: Mapping[str, Rule] = {
     "E19": e19_attendance_with_neglect,
 }
 RULE_IDS: tuple[str, ...] = tuple(RULES)
+# The only rules that can fire for a child with no concerns at all (E12: a referral's overdue
+# answer). Most children of a school have none, so the nightly run asks them only these.
+RULES_WITHOUT_CONCERNS: frozenset[str] = frozenset({"E12"})
 
 # Short names for the admin's on/off switches and the dashboard's rule filter.
 RULE_NAMES: Mapping[str, str] = {
@@ -1362,8 +1368,9 @@ def evaluate(
         raise ValueError(
             f"Unknown rule ids: {', '.join(sorted(unknown))}; the rules are E1 to E19.")
     chosen = settings or defaults()
+    asked = RULE_IDS if records.has_concerns else RULES_WITHOUT_CONCERNS
     prompts = [
         RULES[rule_id](records, as_of, chosen.for_rule(rule_id))
-        for rule_id in RULE_IDS if rule_id not in disabled
+        for rule_id in RULE_IDS if rule_id not in disabled and rule_id in asked
     ]
     return sorted((p for p in prompts if p is not None), key=lambda p: rule_number(p.rule))

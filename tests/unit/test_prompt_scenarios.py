@@ -312,3 +312,30 @@ def test_an_eight_year_old_whose_concerns_stopped_after_early_help_gets_no_promp
     then = by_rule(records, as_of=days_ago(379))
     assert set(then) == {"E1", "E4", "E5", "E18"}  # (v2) E18: four different worries
     assert set(then["E5"].evidence) == refs(no_tea, same_kit, smells, gas_meter, hungry, tired)
+
+
+# --- 7. The cases a practising DSL found version 1 got wrong (issue 16) ------------------
+
+
+def test_a_bruised_five_month_old_sibling_at_pick_up_calls_for_the_health_visitor_or_social_care():
+    from chronology.domain.prompts import HouseholdMemberFact
+
+    # Girl, 6. At pick-up, her baby brother in the pram had a bruise on his cheek; mum said he rolled.
+    bruised_baby = obs(days_ago(3), "injury", voice=True)
+    records = ChildRecords(
+        date_of_birth=born_years_ago(6), gender="female", observations=(bruised_baby,),
+        household=(HouseholdMemberFact(days_ago(150), None, True),),
+    )
+    prompts = by_rule(records)
+    assert set(prompts) == {"E16"}  # v1 raised nothing here, and "consider early help" with more
+    assert "health visitor or children's social care today" in prompts["E16"].next_step
+    assert f"born {days_ago(150):%d/%m/%Y}" in prompts["E16"].explanation
+
+
+def test_concerns_ten_weeks_after_an_early_help_plan_closed_ask_for_social_care_beside_e13():
+    plan = (event(days_ago(300), "early-help-started"), event(days_ago(70), "early-help-closed"))
+    concerns = tuple(obs(days_ago(d), "hunger", voice=True) for d in (20, 12, 5))
+    prompts = by_rule(ChildRecords(date_of_birth=born_years_ago(8), gender="male",
+                                   observations=concerns, life_events=plan))
+    assert {"E1", "E13"} <= set(prompts)
+    assert "children's social care" in prompts["E1"].title  # not "consider early help" again

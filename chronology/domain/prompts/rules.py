@@ -817,12 +817,12 @@ def e6_missing(
         episodes = _join(f"{uk_date(o.occurred_on)} (the interview was due by "
                          f"{uk_date(o.occurred_on + timedelta(days=3))})"
                          for o in sorted(home, key=lambda o: o.occurred_on))
-        facts.append(f"missing from home or care on {episodes}, and no return-home interview is "
-                     "recorded after it")
+        facts.append(f"missing from home or care on {episodes}, with no return-home interview "
+                     f"recorded after {'it' if len(home) == 1 else 'them'}")
         asks.append("ask for the return interview")
         findings.append("The local authority must offer an independent return interview within "
                         "72 hours of a missing child being found or coming back.")
-        steps.append("Ask the local authority's missing-children service for the return-home "
+        steps.append("ask the local authority's missing-children service for the return-home "
                      "interview and what it found, and record it as a life event")
     if education:
         with_signs = ", with signs of exploitation recorded" if exploitation else ""
@@ -834,11 +834,14 @@ def e6_missing(
                         "older 'boyfriend'.")
         steps.append("share the absences with children's social care and the police as a "
                      "multi-agency concern, not for information only")
+    if len(steps) > 1:  # one step a DSL can take: both missing from home and from education
+        steps = ["share the missing episodes with children's social care and the police as a "
+                 "multi-agency concern, and ask the local authority for the return-home interview"]
     return _prompt(
-        "E6", "Missing: " + " and ".join(asks), f"This child was {_join(facts)}.",
+        "E6", "Missing: " + " and ".join(asks), f"This child was {'; and '.join(facts)}.",
         f"In {REVIEWS}, children missing from education, home or care were at increased risk of "
         "harm, and going missing raised the risk of exploitation. " + " ".join(findings),
-        _sentence(" and ".join(steps)) + ".",
+        _sentence(steps[0]) + ".",
         home, education, exploitation)
 
 
@@ -1056,28 +1059,27 @@ def e12_challenge_referral(
         count = len({o.ref for _, after in refused for o in after})
         facts.append(f"{_plural(count, 'new concern')} recorded after a referral was not accepted")
         asks.append("press for reconsideration")
-        findings.append("Schools rarely challenged a referral that did not meet the threshold, or "
-                        "escalated their concern. If a child's situation does not improve after a "
-                        "referral, the designated safeguarding lead should press for "
-                        "reconsideration (Keeping children safe in education).")
         steps.append("use the local escalation procedure to ask the agency to reconsider, "
                      "citing these new concerns")
     if declined:
         count = len({o.ref for _, after in declined for o in after})
         facts.append(f"{_plural(count, 'new concern')} recorded after the family declined early help")
         asks.append("consider a referral to social care")
-        findings.append("Early help needs the family's consent, and they refused it. Consent is "
+        findings.append("Early help needs the family's consent, and they refused it; consent is "
                         "not needed to refer a child who may be at risk of significant harm.")
         steps.append("decide whether these concerns now need a referral to children's social "
                      "care, and record your reasons either way")
     if overdue:
         facts.append(_overdue_words(overdue))
         asks.append("follow up the referral")
-        findings.append("Schools should follow referrals up to see what action was taken.")
         steps.append("ring the agency for the outcome of the referral and record it")
     return _prompt(
         "E12", "After a referral: " + " and ".join(asks), f"{_sentence(_join(facts))}.",
-        f"In {REVIEWS}: " + " ".join(findings),
+        " ".join([f"In {REVIEWS}, schools rarely challenged a referral that did not meet the "
+                  "threshold, or escalated their concern. If a child's situation does not improve "
+                  "after a referral, the designated safeguarding lead should press for "
+                  "reconsideration (Keeping children safe in education) and follow referrals up "
+                  "to see what action was taken.", *findings]),
         _sentence(_join(steps)) + ".",
         [r for r, _ in refused + declined], *(after for _, after in refused + declined), overdue)
 
@@ -1208,8 +1210,9 @@ def e16_babies_and_the_youngest(
                                 for o in risks)})
         born = _join(f"{'due' if d > as_of else 'born'} {uk_date(d)}" for d in babies)
         signs = {s for o in risks for s in o.categories} & RISKS_TO_A_BABY
-        facts.append(f"{_category_words(signs)} recorded in the last {window} while a baby under "
-                     f"{settings.baby_under_months} months lives in the household ({born})")
+        facts.append(f"{_category_words(signs)} recorded in the last {window} while the household "
+                     f"includes a baby under {settings.baby_under_months} months old or on the way "
+                     f"({born})")
     return _prompt(
         "E16", "A baby or a very young child: think of the youngest too",
         f"{_sentence(_join(facts))}.",
@@ -1234,12 +1237,13 @@ def e17_young_carer(
     if any(_made_by(r, as_of) and (r.kind == "young-carers-assessment" or r.agency == "young-carers")
            for r in records.referrals):
         return None
-    why = ("young caring was recorded" if caring else
-           "this child is recorded as a young carer, and concerns were recorded")
+    window = describe_window(settings.window_days)
+    seen = (f"Young caring was recorded {_times(len(caring))} in the last {window}" if caring else
+            f"This child is recorded as a young carer and had {_plural(len(shown), 'concern')} in "
+            f"the last {window}")
     return _prompt(
         "E17", "A young carer: refer for a young carer's assessment",
-        f"In the last {describe_window(settings.window_days)}, {why}, and no referral for a young "
-        "carer's assessment is recorded.",
+        f"{seen}; no referral for a young carer's assessment is recorded.",
         f"The briefing on {REVIEWS} says that where a young person may be caring for a parent, "
         "they should be referred to children's services for a young carer's assessment. Children "
         "caring for a parent are particularly at risk of becoming isolated from their peers.",
@@ -1289,7 +1293,7 @@ def e19_attendance_with_neglect(
         "E19", "Low attendance alongside signs of neglect",
         f"Attendance was {latest.percent:g}% from {uk_date(latest.period_start)} to "
         f"{uk_date(latest.period_end)} (below {settings.below_percent}%), and "
-        f"{_category_words(found)} recorded in that time.",
+        f"{_category_words(found)} {'was' if len(found) == 1 else 'were'} recorded in that time.",
         f"In {REVIEWS}, poor attendance was a common finding in neglect cases. In one review, a "
         "girl's attendance had been as low as 50% for years, wrongly put down to illness.",
         "Ask the family and the GP (with consent, or where the child may be at risk) why the "

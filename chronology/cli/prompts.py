@@ -31,6 +31,13 @@ AS_OF = click.option("--as-of", "as_of", default=None, metavar="YYYY-MM-DD", cal
                      help="Evaluate as of this day (default: today).")
 
 
+def _refuse_future(as_of: date) -> None:
+    # Records not yet written cannot be evaluated: a prompt "as of" next week would be a guess.
+    if as_of > clock.today():
+        raise click.BadParameter(f"{as_of.isoformat()} is in the future; prompts are kept as of "
+                                 "today or an earlier day.", param_hint="'--as-of'")
+
+
 @click.command("evaluate-prompts")
 @SCHOOL
 @AS_OF
@@ -42,9 +49,7 @@ def evaluate_prompts_command(urn: str, as_of: date) -> None:
     longer fires leave the DSL's lists. A dismissed prompt comes back only on new evidence.
     """
     school = school_by_urn(urn)
-    if as_of > clock.today():
-        raise click.BadParameter(f"{as_of.isoformat()} is in the future; prompts are kept as of "
-                                 "today or an earlier day.", param_hint="'--as-of'")
+    _refuse_future(as_of)
     summary = prompt_service.reevaluate_school(school, as_of)
     click.echo(
         f"{school.name} (URN {school.urn}), as of {as_of.isoformat()}: {summary.children} "
@@ -64,10 +69,14 @@ def prompts_command(urn: str, upn: str | None, as_of: date, as_json: bool) -> No
     """List the open pattern prompts of a school, evaluated as of a day; changes nothing.
 
     Sorted by UPN, then rule number (E2 before E10). With --json, each prompt is
-    {"upn", "rule", "title", "explanation", "evidence", "raised_on"}; evidence holds record
-    ids such as "observation:12" (the kind of record, then its id).
+    {"upn", "rule", "title", "explanation", "next_step", "evidence", "also", "merged_into",
+    "raised_on"}: evidence lists each record, oldest first, as {"ref", "date", "kind",
+    "categories", "label"} (ref is "observation:12": the kind of record, then its id); also
+    lists the rules whose prompts a DSL reads with this one, and merged_into names the rule a
+    prompt is shown under (null if none). Every prompt that fires is listed, merged or not.
     """
     school = school_by_urn(urn)
+    _refuse_future(as_of)
     children = None
     if upn is not None:
         wanted = upn.strip().upper()
@@ -84,8 +93,11 @@ def prompts_command(urn: str, upn: str | None, as_of: date, as_json: bool) -> No
         click.echo(f"No open prompts at {school.name} as of {as_of.isoformat()}.")
         return
     for p in found:
-        click.echo(f"{p.child.upn}  {p.rule:<4} {p.raised_on.isoformat()}  {p.title}")
-        click.echo(f"      evidence: {', '.join(p.evidence)}")
+        shown = f"  (shown with {p.merged_into})" if p.merged_into else ""
+        click.echo(f"{p.child.upn}  {p.rule:<4} {p.raised_on.isoformat()}  {p.title}{shown}")
+        click.echo(f"      evidence: {'; '.join(c.text for c in p.cited)}")
+        if p.next_step:
+            click.echo(f"      next step: {p.next_step}")
 
 
 COMMANDS = [evaluate_prompts_command, prompts_command]

@@ -47,7 +47,7 @@ class Prompt(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
     child_id: Mapped[int] = mapped_column(ForeignKey("children.id"))
-    rule: Mapped[str] = mapped_column(String(8))  # "E1" .. "E15"
+    rule: Mapped[str] = mapped_column(String(8))  # "E1" .. "E19"
     title: Mapped[str] = mapped_column(String(300))
     explanation: Mapped[str] = mapped_column(Text)
     # Record refs such as "observation:12", space-separated, in the rule's order.

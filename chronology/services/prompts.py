@@ -30,7 +30,8 @@ from datetime import date
 
 from flask import abort, current_app
 from sqlalchemy import (
-    CompoundSelect, Date, Integer, Select, String, and_, bindparam, cast, literal_column, select, union_all,
+    Boolean, CompoundSelect, Date, Float, Integer, Select, String, Text, and_, bindparam, case, cast, false,
+    func, literal_column, select, union_all,
 )
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import aliased, selectinload
@@ -39,7 +40,9 @@ from ..domain.prompts import (
     REVIEW_DECISIONS_READ,
     RULE_IDS,
     RULE_NAMES,
+    AttendanceFact,
     ChildRecords,
+    HouseholdMemberFact,
     LifeEventFact,
     ObservationFact,
     ReferralFact,
@@ -47,18 +50,21 @@ from ..domain.prompts import (
     RuleSettings,
     defaults,
     evaluate,
+    has_quotation,
     rule_number,
     settings_problems,
     settings_with,
     window_start,
 )
+from ..domain.prompts import Cited, cite, merge_groups
 from ..domain.prompts import Prompt as RulePrompt
+from ..domain.prompts.rules import UNHEARD_SOURCES
 from ..domain.prompts import InvalidSettings as InvalidRuleSettings
 from ..domain.vocabulary import STRENGTH_CATEGORY
 from ..extensions import db
 from ..models import (
-    AuditEvent, Child, LifeEvent, ObservationVersion, Prompt, PromptSetting, Referral, Review,
-    School, User,
+    AttendancePeriod, AuditEvent, Child, ChildDetails, FamilyMember, LifeEvent, ObservationVersion, Prompt,
+    PromptSetting, Referral, Review, School, User,
 )
 from ..models.prompt import ANSWERED_STATUSES, OPEN_STATUSES, join_refs
 from ..models.types import utcnow
@@ -91,9 +97,17 @@ def _versions_statement(since: bool) -> Select:
     # Versions only: each carries its child, so a child's concerns are an index range
     # (child_id, occurred_on), whatever the size of the school or trust.
     version = ObservationVersion
+    # Two facts only some observations need, so the others cost nothing: the description of one
+    # the child told us (E10 looks for a quotation in it), and, for one from wider family or the
+    # community, the day a DSL decision first answered it (E14).
+    told_by_child = case((version.source == "child", version.description), else_="")
+    answered = case((version.source.in_(sorted(UNHEARD_SOURCES)),
+                     select(func.min(Review.decided_on)).where(Review.observation_id == version.observation_id)
+                     .scalar_subquery()), else_=None)
     stmt = (
         select(version.observation_id.label("id"), version.child_id, version.occurred_on,
-               version.categories_text.label("categories_text"), version.source, version.child_voice)
+               version.categories_text.label("categories_text"), version.source, version.child_voice,
+               told_by_child.label("told_by_child"), answered.label("answered_on"))
         .where(version.child_id.in_(_IDS))
         .order_by(version.observation_id, version.number)
     )
@@ -112,33 +126,69 @@ def _casework_statement(since: bool) -> CompoundSelect:
     no_text, no_day, no_ref = cast(None, String), cast(None, Date), cast(None, Integer)
     # Most reviews decide "monitor" or "speak to a parent"; the rules read only those that gave help.
     reviews = (select(literal_column("'review'").label("kind"), Review.id, Review.child_id,
-                      Review.decision.label("text1"), no_text.label("text2"), Review.decided_on.label("day1"),
-                      no_day.label("day2"), no_day.label("day3"), Review.observation_id.label("ref"))
+                      Review.decision.label("text1"), no_text.label("text2"), no_text.label("text3"),
+                      Review.decided_on.label("day1"), no_day.label("day2"), no_day.label("day3"),
+                      Review.observation_id.label("ref"))
                .where(Review.child_id.in_(_IDS), Review.decision.in_(sorted(REVIEW_DECISIONS_READ))))
     if since:
         reviews = reviews.where(Review.decided_on >= _SINCE)
     referrals = (select(literal_column("'referral'"), Referral.id, Referral.child_id, Referral.agency,
-                        Referral.status, Referral.referred_on, Referral.outcome_on, Referral.follow_up_on, no_ref)
+                        Referral.status, Referral.kind, Referral.referred_on, Referral.outcome_on,
+                        Referral.follow_up_on, no_ref)
                  .where(Referral.child_id.in_(_IDS)))
-    events = (select(literal_column("'life-event'"), LifeEvent.id, LifeEvent.child_id, LifeEvent.kind, no_text,
-                     LifeEvent.occurred_on, no_day, no_day, no_ref)
+    # In-school support runs to ended_on, and says which support it is.
+    events = (select(literal_column("'life-event'"), LifeEvent.id, LifeEvent.child_id, LifeEvent.kind,
+                     LifeEvent.support, no_text, LifeEvent.occurred_on, LifeEvent.ended_on, no_day, no_ref)
               .where(LifeEvent.child_id.in_(_IDS)))
     both = union_all(reviews, referrals, events)
     return both.order_by(both.selected_columns.kind, both.selected_columns.id)
 
 
+def _current(model: type, *columns) -> Select:  # noqa: ANN001
+    """The current version of each of the children's records of a kind, as services.family.current
+    reads them for one child, for many children at once: a version no later version replaced."""
+    later = aliased(model, name=f"later_{model.__tablename__}")
+    return (select(*columns)
+            .outerjoin(later, and_(later.record_key == model.record_key, later.number > model.number))
+            .where(model.child_id.in_(_IDS), later.id.is_(None), model.removed.is_(false())))
+
+
+def _context_statement() -> CompoundSelect:
+    """The child's details, household members with a date of birth or due date, and attendance
+    figures, current versions only, in one query: E11, E16 and E19 read them. Each is a handful
+    of rows per child, so they are read whole."""
+    no_text, no_day = cast(None, Text), cast(None, Date)
+    no_number, no_flag = cast(None, Float), cast(None, Boolean)
+    details = _current(ChildDetails, literal_column("'details'").label("kind"), ChildDetails.child_id,
+                       cast(ChildDetails.sen_primary_need, Text).label("text1"),
+                       cast(ChildDetails.communication_needs, Text).label("text2"),
+                       no_day.label("day1"), no_day.label("day2"), no_number.label("number"),
+                       no_flag.label("flag"), ChildDetails.id.label("id"))
+    members = _current(FamilyMember, literal_column("'member'"), FamilyMember.child_id, no_text, no_text,
+                       FamilyMember.date_of_birth, FamilyMember.due_date, no_number,
+                       FamilyMember.lives_with_child, FamilyMember.id).where(
+        (FamilyMember.date_of_birth.is_not(None)) | (FamilyMember.due_date.is_not(None)))
+    attendance = _current(AttendancePeriod, literal_column("'attendance'"), AttendancePeriod.child_id, no_text,
+                          no_text, AttendancePeriod.period_start, AttendancePeriod.period_end,
+                          cast(AttendancePeriod.attendance_percent, Float), no_flag, AttendancePeriod.id)
+    every = union_all(details, members, attendance)
+    return every.order_by(every.selected_columns.kind, every.selected_columns.id)
+
+
 # Built once: these run on every write, and building a statement costs more than running it.
 _VERSIONS = {since: _versions_statement(since) for since in (False, True)}
 _CASEWORK = {since: _casework_statement(since) for since in (False, True)}
+_CONTEXT = _context_statement()
 
 
 def records_for(children: Sequence[Child], since: date | None = None) -> dict[int, ChildRecords]:
-    """Each child's records as the rules read them: two queries however many children.
+    """Each child's records as the rules read them: three queries however many children.
 
     With `since`, concerns that happened before it are left unread (see `horizon`), and so are
     reviews decided before it (the rules count a review only inside a window, as they count
     concerns); referrals and life events are few and are always read whole. Only the reviews the
-    rules read (`REVIEW_DECISIONS_READ`) are read at all.
+    rules read (`REVIEW_DECISIONS_READ`) are read at all. The child's details, household and
+    attendance are few rows a child and are read whole, in the third query.
     """
     ids = [c.id for c in children]
     if not ids:
@@ -161,6 +211,8 @@ def records_for(children: Sequence[Child], since: date | None = None) -> dict[in
             has_child_voice=bool(row.child_voice.strip()),
             # Filed only as a strength; one also filed under a worry is still a concern.
             is_strength=categories == {STRENGTH_CATEGORY.slug},
+            quotes_child=row.source == "child" and has_quotation(row.told_by_child or ""),
+            answered_on=_as_date(row.answered_on),
         ))
     reviews: dict[int, list[ReviewFact]] = defaultdict(list)
     referrals: dict[int, list[ReferralFact]] = defaultdict(list)
@@ -169,18 +221,40 @@ def records_for(children: Sequence[Child], since: date | None = None) -> dict[in
         if r.kind == "review":
             reviews[r.child_id].append(ReviewFact(r.id, r.ref, r.text1, r.day1))
         elif r.kind == "referral":
-            referrals[r.child_id].append(ReferralFact(r.id, r.text1, r.day1, r.text2, r.day2, r.day3))
+            referrals[r.child_id].append(ReferralFact(r.id, r.text1, r.day1, r.text2, r.day2, r.day3,
+                                                      kind=r.text3 or ""))
         else:
-            events[r.child_id].append(LifeEventFact(r.id, r.text1, r.day1))
+            events[r.child_id].append(LifeEventFact(r.id, r.text1, r.day1, ended_on=r.day2,
+                                                    support=r.text2 or ""))
+    details: dict[int, tuple[str, bool]] = {}
+    household: dict[int, list[HouseholdMemberFact]] = defaultdict(list)
+    attendance: dict[int, list[AttendanceFact]] = defaultdict(list)
+    for r in connection.execute(_CONTEXT, {"ids": ids}).all():
+        if r.kind == "details":
+            details[r.child_id] = ((r.text1 or "").strip(), bool((r.text2 or "").strip()))
+        elif r.kind == "member":
+            household[r.child_id].append(HouseholdMemberFact(r.day1, r.day2, r.flag))
+        else:
+            attendance[r.child_id].append(AttendanceFact(r.day1, r.day2, float(r.number)))
     return {
         c.id: ChildRecords(
             date_of_birth=c.date_of_birth, gender=c.gender, flags=child_flags(c),
             observations=tuple(sorted(observations[c.id], key=lambda o: o.id)),
             reviews=tuple(reviews[c.id]), referrals=tuple(referrals[c.id]),
-            life_events=tuple(events[c.id]),
+            life_events=tuple(events[c.id]), household=tuple(household[c.id]),
+            attendance=tuple(attendance[c.id]),
+            sen_primary_need=details.get(c.id, ("", False))[0],
+            communication_needs=details.get(c.id, ("", False))[1],
         )
         for c in children
     }
+
+
+def _as_date(value: object) -> date | None:
+    # A scalar subquery inside CASE loses its type on SQLite, which then hands back the ISO text.
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
 
 
 def _flush_records() -> None:
@@ -270,7 +344,7 @@ def decide(stored: Prompt | None, fired: RulePrompt | None, as_of: date) -> Outc
         if fired is None:
             return None
         return Outcome("raised", "open", True, as_of, fired.evidence, frozenset(fired.evidence),
-                       fired.title, fired.explanation)
+                       fired.title, fired.full_text)
     kept = Outcome("", stored.status, stored.firing, stored.raised_on, tuple(stored.evidence_refs),
                    frozenset(stored.seen_refs), stored.title, stored.explanation)
     if fired is None:
@@ -284,19 +358,19 @@ def decide(stored: Prompt | None, fired: RulePrompt | None, as_of: date) -> Outc
     if stored.status in ANSWERED_STATUSES:
         if unseen:
             return Outcome("reopened", "open", True, as_of, fired.evidence, seen,
-                           fired.title, fired.explanation)
+                           fired.title, fired.full_text)
         # As the DSL left it: the evidence they answered stays what the prompt shows.
         return Outcome("", stored.status, True, stored.raised_on, kept.evidence, kept.seen,
                        stored.title, stored.explanation)
     if not stored.firing:
         return Outcome("raised", "open", True, as_of, fired.evidence, seen,
-                       fired.title, fired.explanation)
+                       fired.title, fired.full_text)
     status = "open" if unseen else stored.status
     raised_on = stored.raised_on if stored.raised_on <= as_of else as_of
     same = (fired.evidence == kept.evidence and fired.title == stored.title
-            and fired.explanation == stored.explanation and status == stored.status)
+            and fired.full_text == stored.explanation and status == stored.status)
     return Outcome("" if same else "updated", status, True, raised_on, fired.evidence, seen,
-                   fired.title, fired.explanation)
+                   fired.title, fired.full_text)
 
 
 @dataclass
@@ -501,13 +575,20 @@ class OpenPrompt:
     child: Child
     rule: str
     title: str
-    explanation: str
+    explanation: str  # what was seen, then why it matters (the next step apart)
     evidence: tuple[str, ...]
     raised_on: date
+    next_step: str = ""
+    cited: tuple[Cited, ...] = ()  # the evidence, oldest first, as a DSL reads it
+    also: tuple[str, ...] = ()  # rules shown with this prompt (see domain.prompts.merge)
+    merged_into: str | None = None  # the rule this prompt is shown under, if it is
 
     def as_json(self) -> dict[str, object]:
         return {"upn": self.child.upn, "rule": self.rule, "title": self.title,
-                "explanation": self.explanation, "evidence": list(self.evidence),
+                "explanation": self.explanation, "next_step": self.next_step,
+                "evidence": [{"ref": c.ref, "date": c.day.isoformat(), "kind": c.kind,
+                              "categories": list(c.categories), "label": c.label} for c in self.cited],
+                "also": list(self.also), "merged_into": self.merged_into,
                 "raised_on": self.raised_on.isoformat()}
 
 
@@ -516,7 +597,8 @@ def open_as_of(school: School, as_of: date, children: Sequence[Child] | None = N
 
     The rules are evaluated afresh as of that day with the school's settings. What the DSL did
     with each prompt (as it stands now) still counts: a dismissed or actioned prompt is left
-    out unless the evidence as of that day includes a record it had not seen.
+    out unless the evidence as of that day includes a record it had not seen. Every open prompt
+    is listed, each saying which others a DSL reads with it (`also`, `merged_into`).
     """
     rules = school_rules(school.id)
     everyone = list(children) if children is not None else _children_of(school)
@@ -527,11 +609,19 @@ def open_as_of(school: School, as_of: date, children: Sequence[Child] | None = N
         stored = _stored_for(c.id for c in chunk)
         for child in chunk:
             mine = stored.get(child.id, {})
+            opened = []
             for fired in evaluate(records[child.id], as_of, rules.settings, rules.disabled):
                 outcome = decide(mine.get(fired.rule), fired, as_of)
                 if outcome and outcome.firing and outcome.status in OPEN_STATUSES:
-                    found.append(OpenPrompt(child, fired.rule, outcome.title, outcome.explanation,
-                                            outcome.evidence, outcome.raised_on))
+                    # An open prompt always shows what the rules found as of the day (see decide).
+                    opened.append((fired, outcome))
+            groups = merge_groups({fired.rule: fired.evidence for fired, _ in opened})
+            also = {g.lead: g.also for g in groups}
+            under = {rule: g.lead for g in groups for rule in g.also}
+            for fired, outcome in opened:
+                found.append(OpenPrompt(child, fired.rule, outcome.title, fired.explanation, outcome.evidence,
+                                        outcome.raised_on, fired.next_step, fired.cited,
+                                        also.get(fired.rule, ()), under.get(fired.rule)))
     return sorted(found, key=lambda p: (p.child.upn, rule_number(p.rule)))
 
 
@@ -569,27 +659,124 @@ def prompt_in_school(school: School, prompt_id: int) -> Prompt:
     return prompt
 
 
-def evidence_dates(prompt: Prompt) -> dict[str, date]:
-    """The day of each evidence record, so the DSL can read the evidence in date order."""
-    wanted: dict[str, list[int]] = defaultdict(list)
-    for ref in prompt.evidence_refs:
-        kind, _, raw_id = ref.partition(":")
-        if raw_id.isdigit():
-            wanted[kind].append(int(raw_id))
-    found: dict[str, date] = {}
+def evidence_cited(prompts: Iterable[Prompt]) -> dict[str, Cited]:
+    """Each evidence record of these prompts as a DSL reads it (its date and what it was: the
+    current categories of a concern), in four queries at most, however many prompts."""
+    wanted: dict[str, set[int]] = defaultdict(set)
+    for prompt in prompts:
+        for ref in prompt.evidence_refs:
+            kind, _, raw_id = ref.partition(":")
+            if raw_id.isdigit():
+                wanted[kind].add(int(raw_id))
+    facts: dict[str, object] = {}
     if wanted.get("observation"):
         rows = db.session.execute(
-            select(ObservationVersion.observation_id, ObservationVersion.occurred_on)
-            .where(ObservationVersion.observation_id.in_(wanted["observation"]))
+            select(ObservationVersion.observation_id, ObservationVersion.occurred_on,
+                   ObservationVersion.categories_text, ObservationVersion.source)
+            .where(ObservationVersion.observation_id.in_(sorted(wanted["observation"])))
             .order_by(ObservationVersion.observation_id, ObservationVersion.number))
-        found.update({f"observation:{oid}": day for oid, day in rows})  # the last version wins
-    for kind, column in (("review", Review.decided_on), ("referral", Referral.referred_on),
-                         ("life-event", LifeEvent.occurred_on)):
-        if wanted.get(kind):
-            model = column.class_
-            rows = db.session.execute(select(model.id, column).where(model.id.in_(wanted[kind])))
-            found.update({f"{kind}:{rid}": day for rid, day in rows})
-    return found
+        for oid, day, categories, source in rows:  # the last version wins
+            slugs = frozenset(c for c in categories.split(";") if c)
+            facts[f"observation:{oid}"] = ObservationFact(oid, day, slugs, source, False,
+                                                          slugs == {STRENGTH_CATEGORY.slug})
+    if wanted.get("review"):
+        for r in db.session.scalars(select(Review).where(Review.id.in_(sorted(wanted["review"])))):
+            facts[f"review:{r.id}"] = ReviewFact(r.id, r.observation_id, r.decision, r.decided_on)
+    if wanted.get("referral"):
+        for r in db.session.scalars(select(Referral).where(Referral.id.in_(sorted(wanted["referral"])))):
+            facts[f"referral:{r.id}"] = ReferralFact(r.id, r.agency, r.referred_on, r.status, r.outcome_on,
+                                                     r.follow_up_on, kind=r.kind)
+    if wanted.get("life-event"):
+        for e in db.session.scalars(select(LifeEvent).where(LifeEvent.id.in_(sorted(wanted["life-event"])))):
+            facts[f"life-event:{e.id}"] = LifeEventFact(e.id, e.kind, e.occurred_on, ended_on=e.ended_on,
+                                                        support=e.support)
+    return {ref: cite(fact) for ref, fact in facts.items()}
+
+
+def evidence_in_date_order(refs: Sequence[str], cited: dict[str, Cited]) -> list[tuple[str, Cited | None]]:
+    """Evidence refs, oldest first, each with how it reads (None if it cannot be found)."""
+    refs = list(refs)
+    return sorted(((ref, cited.get(ref)) for ref in refs),
+                  key=lambda pair: (pair[1] is None, pair[1].day if pair[1] else date.min, refs.index(pair[0])))
+
+
+# --- Overlapping prompts shown as one (domain.prompts.merge) ------------------------------------
+
+
+@dataclass(frozen=True)
+class PromptGroup:
+    """What the DSL reads as one prompt: `lead`, with the prompts about the same records under it."""
+
+    lead: Prompt
+    also: tuple[Prompt, ...]
+
+    @property
+    def members(self) -> tuple[Prompt, ...]:
+        return (self.lead, *self.also)
+
+    @property
+    def evidence_refs(self) -> list[str]:
+        return list(dict.fromkeys(ref for p in self.members for ref in p.evidence_refs))
+
+
+def group_prompts(prompts: Iterable[Prompt]) -> list[PromptGroup]:
+    """Prompts grouped child by child with the merge rule; each child's groups in rule order."""
+    by_child: dict[int, dict[str, Prompt]] = defaultdict(dict)
+    for p in prompts:
+        by_child[p.child_id][p.rule] = p
+    groups = []
+    for child_id, mine in by_child.items():
+        for g in merge_groups({rule: p.evidence_refs for rule, p in mine.items()}):
+            groups.append(PromptGroup(mine[g.lead], tuple(mine[r] for r in g.also)))
+    return groups
+
+
+def open_prompt_groups_for_child(child: Child) -> list[PromptGroup]:
+    return group_prompts(open_prompts_for_child(child))
+
+
+def merged_with(prompt: Prompt) -> list[Prompt]:
+    """The child's other open prompts that the DSL reads together with this one."""
+    if not prompt.is_open:
+        return []
+    for group in open_prompt_groups_for_child(prompt.child):
+        if prompt in group.members:
+            return [p for p in group.members if p is not prompt]
+    return []
+
+
+@dataclass(frozen=True)
+class DashboardItem:
+    head: Prompt  # the prompt the row shows (the group's lead; with a rule filter, that rule's prompt)
+    also: tuple[Prompt, ...]
+
+
+def _listing_key(p: Prompt) -> tuple:
+    return (p.raised_on, p.updated_at, p.id)
+
+
+def open_prompt_items(school: School, rule: str | None = None, *, page: int = 1) -> tuple[Page[Prompt], list[DashboardItem]]:
+    """One page of the school's open prompts for the dashboard, overlapping ones shown together.
+
+    Each group is shown once, where its newest member falls in the list; a member on this page whose
+    group shows on an earlier page is left out here. With a rule filter, each prompt of that rule
+    is shown, with the prompts it overlaps under it.
+    """
+    rows = open_prompts(school, rule, page=page)
+    child_ids = sorted({p.child_id for p in rows.items})
+    everyone = list(db.session.scalars(_open_query(school.id).where(Prompt.child_id.in_(child_ids)))) if child_ids else []
+    group_of = {p.id: g for g in group_prompts(everyone) for p in g.members}
+    items = []
+    for row in rows.items:
+        group = group_of.get(row.id)
+        if group is None:  # changed since the page was read: show it alone
+            items.append(DashboardItem(row, ()))
+            continue
+        if rule:
+            items.append(DashboardItem(row, tuple(p for p in group.members if p.id != row.id)))
+        elif row.id == max(group.members, key=_listing_key).id:
+            items.append(DashboardItem(group.lead, group.also))
+    return rows, items
 
 
 # --- What the DSL does with a prompt ----------------------------------------------------------
@@ -604,12 +791,21 @@ def _audit_action(action: str, prompt: Prompt, by: User, detail: dict[str, objec
                  object_id=prompt.id, child_id=prompt.child_id, detail={"rule": prompt.rule, **detail})
 
 
+def _with_merged(prompt: Prompt, statuses: Iterable[str]) -> list[tuple[Prompt, dict[str, object]]]:
+    """The prompt and, since the DSL read them as one, the open prompts shown with it: what the DSL
+    does with the prompt they read is done to each (each audited, naming the prompt it was read with)."""
+    wanted = set(statuses)
+    return [(prompt, {})] + [(other, {"with": prompt.rule}) for other in merged_with(prompt)
+                             if other.status in wanted]
+
+
 def acknowledge(prompt: Prompt, by: User) -> None:
     if prompt.status != "open":
         raise PromptRefused(f"This prompt is already {prompt.status}.")
-    prompt.status = "acknowledged"
-    prompt.acknowledged_at, prompt.acknowledged_by_id = utcnow(), by.id
-    _audit_action("prompt.acknowledge", prompt, by, {})
+    for each, detail in _with_merged(prompt, {"open"}):
+        each.status = "acknowledged"
+        each.acknowledged_at, each.acknowledged_by_id = utcnow(), by.id
+        _audit_action("prompt.acknowledge", each, by, detail)
     db.session.commit()
 
 
@@ -634,11 +830,12 @@ def action(prompt: Prompt, by: User, link: str) -> None:
     if record is None or record.child_id != prompt.child_id:
         raise PromptRefused("Choose the review or referral of this child that answered the prompt.",
                             field="link")
-    prompt.status = "actioned"
-    prompt.actioned_at, prompt.actioned_by_id = utcnow(), by.id
-    prompt.review_id = record.id if kind == "review" else None
-    prompt.referral_id = record.id if kind == "referral" else None
-    _audit_action("prompt.action", prompt, by, {"linked": link})
+    for each, detail in _with_merged(prompt, OPEN_STATUSES):
+        each.status = "actioned"
+        each.actioned_at, each.actioned_by_id = utcnow(), by.id
+        each.review_id = record.id if kind == "review" else None
+        each.referral_id = record.id if kind == "referral" else None
+        _audit_action("prompt.action", each, by, {"linked": link, **detail})
     db.session.commit()
 
 
@@ -648,11 +845,12 @@ def dismiss(prompt: Prompt, by: User, reason: str) -> None:
     if not reason.strip():
         raise PromptRefused("Give the reason for dismissing this prompt: it is kept with the "
                             "child's record.", field="reason")
-    prompt.status = "dismissed"
-    prompt.dismissed_at, prompt.dismissed_by_id = utcnow(), by.id
-    prompt.dismissed_reason = reason
-    # The reason goes in the audit log too, so an earlier dismissal's reason is never lost.
-    _audit_action("prompt.dismiss", prompt, by, {"reason": reason})
+    for each, detail in _with_merged(prompt, OPEN_STATUSES):
+        each.status = "dismissed"
+        each.dismissed_at, each.dismissed_by_id = utcnow(), by.id
+        each.dismissed_reason = reason
+        # The reason goes in the audit log too, so an earlier dismissal's reason is never lost.
+        _audit_action("prompt.dismiss", each, by, {"reason": reason, **detail})
     db.session.commit()
 
 

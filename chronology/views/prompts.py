@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..domain.prompts import RULE_IDS, RULE_NAMES
+from ..domain.prompts import RULE_IDS, RULE_NAMES, next_step_of
 from ..models import Child, Prompt
 from ..services.paging import page_number
 from ..security import current_school, has_role, roles_required
@@ -27,6 +27,23 @@ def open_prompts_for(child: Child) -> list[Prompt]:
     return service.open_prompts_for_child(child)
 
 
+@bp.app_template_global("prompt_groups")
+def prompt_groups(prompts: list[Prompt]) -> list[service.PromptGroup]:
+    """The prompts as the DSL reads them: overlapping ones together, under the one that leads."""
+    return service.group_prompts(prompts)
+
+
+@bp.app_template_global("prompt_cited")
+def prompt_cited(prompts: list[Prompt]) -> dict:
+    """Each evidence ref of these prompts -> how it reads ("12/01/2026 — Injury"), in a few queries."""
+    return service.evidence_cited(prompts)
+
+
+@bp.app_template_global("evidence_in_date_order")
+def evidence_in_date_order(refs: list[str], cited: dict) -> list:
+    return service.evidence_in_date_order(refs, cited)
+
+
 @bp.app_template_global("prompt_evidence")
 def prompt_evidence(prompts: list[Prompt]) -> dict[str, list[str]]:
     """Chronology entry id ("observation-12") -> the rules it is evidence for."""
@@ -45,11 +62,23 @@ def anchor(ref: str) -> str:
 
 
 @bp.app_template_filter("evidence_label")
-def evidence_label(ref: str) -> str:
-    kind, _, record_id = ref.partition(":")
-    words = {"observation": "Concern", "review": "DSL decision", "referral": "Referral",
-             "life-event": "Life event"}
-    return f"{words.get(kind, kind)} {record_id}"
+def evidence_label(ref: str, cited: dict | None = None) -> str:
+    """How an evidence record reads: its date and what it was, never its database id."""
+    found = (cited or {}).get(ref)
+    if found is not None:
+        return found.text
+    kind, _, _ = ref.partition(":")
+    words = {"observation": "A concern", "review": "A DSL decision", "referral": "A referral",
+             "life-event": "A life event"}
+    return f"{words.get(kind, 'A record')} no longer on the chronology"
+
+
+@bp.app_template_filter("prompt_text")
+def prompt_text(explanation: str) -> dict[str, object]:
+    """A stored explanation as what was seen, why it matters (the finding) and the next step."""
+    text, next_step = next_step_of(explanation or "")
+    seen, _, why = text.partition("\n\n")
+    return {"seen": seen.strip(), "why": why.strip(), "next_step": next_step.strip()}
 
 
 # --- The DSL's dashboard and actions ------------------------------------------------------------
@@ -60,15 +89,18 @@ def evidence_label(ref: str) -> str:
 def dashboard():
     rule = request.args.get("rule", "")
     chosen = rule if rule in RULE_IDS else ""
-    page = service.open_prompts(current_school(), chosen or None, page=page_number(request.args.get("page")))
-    return render_template("prompts/dashboard.html", prompts=page.items, page=page, rule=chosen,
+    page, items = service.open_prompt_items(current_school(), chosen or None,
+                                            page=page_number(request.args.get("page")))
+    return render_template("prompts/dashboard.html", items=items, page=page, rule=chosen,
                            rule_ids=RULE_IDS, rule_names=RULE_NAMES)
 
 
 def _render_prompt(prompt: Prompt, values: dict[str, str] | None = None,
                    errors: dict[str, str] | None = None, status: int = 200):
+    merged = service.merged_with(prompt)
+    cited = service.evidence_cited([prompt, *merged])
     return render_template("prompts/prompt.html", prompt=prompt, choices=service.action_choices(prompt),
-                           dates=service.evidence_dates(prompt),
+                           merged=merged, cited=cited, evidence=service.evidence_in_date_order(prompt.evidence_refs, cited),
                            values=values or {"reason": "", "link": ""}, errors=errors or {},
                            rule_names=RULE_NAMES), status
 
@@ -96,7 +128,8 @@ def acknowledge(prompt_id: int):
         service.acknowledge(prompt, current_user)
     except service.PromptRefused as refused:
         return _render_prompt(prompt, errors={"acknowledge": refused.message}, status=409)
-    return _done("Prompt acknowledged. It stays on the list until it is actioned or dismissed.")
+    return _done("Prompt acknowledged, with any shown with it. It stays on the list until it is actioned "
+                 "or dismissed.")
 
 
 @bp.post("/<int:prompt_id>/action")

@@ -7,14 +7,15 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from chronology.domain.family import DetailsDraft
 from chronology.domain.upn import synthetic_upn
 from chronology.extensions import db
 from chronology.models import AuditEvent, Observation, ObservationVersion, Prompt
-from chronology.services import clock, prompts as prompt_service
+from chronology.services import clock, family, prompts as prompt_service
 from tests.factories import make_child, make_school, make_user
 
 TODAY = clock.today()
-KEYS = {"upn", "rule", "title", "explanation", "evidence", "raised_on"}
+KEYS = {"upn", "rule", "title", "explanation", "next_step", "evidence", "also", "merged_into", "raised_on"}
 
 
 def add_observation(school, child, author, on: date, *categories: str, source: str = "staff",
@@ -79,6 +80,8 @@ def test_prompts_json_shape_and_order(runner):
     teacher = make_user(school, "staff")
     second = make_child(school, "Bea", "Adams", upn=synthetic_upn(902))
     first = make_child(school, "Cal", "Brown", upn=synthetic_upn(901), send=True)
+    # (v2) E11 reads the SEN primary need, not the SEND flag: speech, language and communication.
+    family.save_details(first, teacher, DetailsDraft(sen_primary_need="SLCN"))
     for days_ago in (20, 15, 10):
         add_observation(school, second, teacher, TODAY - timedelta(days=days_ago))
     # E1, E2, E11 and E14 for the first child: rule numbers, not text, give the order.
@@ -93,7 +96,9 @@ def test_prompts_json_shape_and_order(runner):
     assert order == [(upn, rule) for upn in sorted(expected) for rule in expected[upn]]
     [e4] = [p for p in found if p["rule"] == "E4"]
     assert e4["raised_on"] == TODAY.isoformat()
-    assert all(ref.startswith("observation:") for ref in e4["evidence"]) and len(e4["evidence"]) == 3
+    # (v2) each evidence record is an object, not a bare ref such as "observation:12".
+    assert all(e["ref"].startswith("observation:") and e["kind"] == "observation" for e in e4["evidence"])
+    assert len(e4["evidence"]) == 3
     assert "368 serious case reviews" in e4["explanation"]
     # Read-only: nothing was stored.
     assert db.session.scalar(select(Prompt)) is None
@@ -118,7 +123,10 @@ def test_prompts_respects_as_of_and_what_the_dsl_did(runner):
     prompt_service.reevaluate_school(school, date(2025, 3, 17))
     e4 = db.session.scalar(select(Prompt).where(Prompt.rule == "E4"))
     prompt_service.dismiss(e4, dsl, "Breakfast club place agreed with mum.")
-    assert [p["rule"] for p in run_json(runner, "--school", school.urn, "--as-of", "2025-03-20")] == ["E1"]
+    # (v2) E1 is about the same three records, so the DSL read it with E4 and it was dismissed
+    # with it (v1 left E1 open).
+    assert [p["rule"] for p in run_json(runner, "--school", school.urn, "--as-of", "2025-03-20")] == []
+    assert db.session.scalar(select(Prompt).where(Prompt.rule == "E1")).status == "dismissed"
     add_observation(school, child, teacher, date(2025, 3, 24))
     back = run_json(runner, "--school", school.urn, "--as-of", "2025-03-24")
     assert [p["rule"] for p in back] == ["E1", "E4"]
@@ -139,3 +147,37 @@ def test_bad_input_is_refused_with_a_clear_message(runner):
     evaluate_future = runner.invoke(args=["evaluate-prompts", "--school", school.urn, "--as-of", future])
     assert evaluate_future.exit_code != 0 and "is in the future" in evaluate_future.output
     assert runner.invoke(args=["evaluate-prompts", "--school", "123"]).exit_code != 0
+    prompts_future = runner.invoke(args=["prompts", "--school", school.urn, "--as-of", future, "--json"])
+    assert prompts_future.exit_code != 0 and "is in the future" in prompts_future.output
+    assert "Traceback" not in prompts_future.output
+    today = runner.invoke(args=["prompts", "--school", school.urn, "--as-of", TODAY.isoformat(), "--json"])
+    assert today.exit_code == 0 and json.loads(today.output) == []
+
+
+def test_prompts_json_names_evidence_by_date_with_the_next_step_and_what_is_read_together(runner):
+    school = make_school()
+    teacher = make_user(school, "staff")
+    child = make_child(school)
+    days = (20, 15, 10)
+    observations = [add_observation(school, child, teacher, TODAY - timedelta(days=d), "hunger", "hygiene")
+                    for d in days]
+    add_observation(school, child, teacher, TODAY - timedelta(days=2), "self-harm")
+    found = {p["rule"]: p for p in run_json(runner, "--school", school.urn)}
+    assert {"E1", "E4", "E9"} <= set(found)
+    e4 = found["E4"]
+    assert e4["evidence"] == [
+        {"ref": f"observation:{o.id}", "date": (TODAY - timedelta(days=d)).isoformat(), "kind": "observation",
+         "categories": ["hunger", "hygiene"], "label": "Hunger, Hygiene"}
+        for o, d in zip(observations, days)]
+    assert f"{(TODAY - timedelta(days=20)):%d/%m/%Y} — Hunger, Hygiene" in e4["explanation"]
+    assert e4["next_step"] and e4["next_step"] not in e4["explanation"]
+    # E1 and E4 are about the same records: both are listed, and say they are read as one.
+    # E1's four concerns include the self-harm, so it shares 3 of 4 with E4; E9 (one record) stays apart.
+    assert e4["also"] == ["E1"] and e4["merged_into"] is None
+    assert found["E1"]["merged_into"] == "E4" and found["E1"]["also"] == []
+    assert found["E9"]["also"] == [] and found["E9"]["merged_into"] is None
+    assert "refer to health" in found["E9"]["title"].lower() and "CAMHS" in found["E9"]["next_step"]
+    text = runner.invoke(args=["prompts", "--school", school.urn])
+    assert text.exit_code == 0
+    assert "(shown with E4)" in text.output and "next step: " in text.output
+    assert f"{(TODAY - timedelta(days=10)):%d/%m/%Y} — Hunger, Hygiene" in text.output

@@ -1,4 +1,4 @@
-"""The pattern prompts E1-E15, checked as pure functions without an app."""
+"""The pattern prompts E1-E19 (version 2), checked as pure functions without an app."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from chronology.domain.prompts import (
     REVIEW_DECISIONS_READ,
     RULE_IDS,
     RULES,
+    AttendanceFact,
     ChildRecords,
+    HouseholdMemberFact,
     InvalidSettings,
     LifeEventFact,
     ObservationFact,
@@ -44,35 +46,54 @@ def oldest_day_inside(window_days: int) -> date:
 
 
 def obs(on: date, *categories: str, source: str = "staff", voice: bool = False,
-        strength: bool = False, rid: int | str | None = None) -> ObservationFact:
+        strength: bool = False, rid: int | str | None = None, quotes: bool = False,
+        answered_on: date | None = None) -> ObservationFact:
     return ObservationFact(
         id=next(_ids) if rid is None else rid, occurred_on=on,
         categories=frozenset(categories or ("bullying",)), source=source,
-        has_child_voice=voice, is_strength=strength,
+        has_child_voice=voice, is_strength=strength, quotes_child=quotes, answered_on=answered_on,
     )
 
 
 def referral(on: date, status: str = "awaiting-response", *, agency: str = "social-care",
              outcome_on: date | None = None, follow_up_on: date | None = None,
-             rid: int | str | None = None) -> ReferralFact:
+             rid: int | str | None = None, kind: str = "") -> ReferralFact:
     return ReferralFact(next(_ids) if rid is None else rid, agency, on, status,
-                        outcome_on, follow_up_on)
+                        outcome_on, follow_up_on, kind=kind)
 
 
 def review(on: date, decision: str) -> ReviewFact:
     return ReviewFact(next(_ids), observation_id=0, decision=decision, decided_on=on)
 
 
-def event(on: date, kind: str, rid: int | str | None = None) -> LifeEventFact:
-    return LifeEventFact(next(_ids) if rid is None else rid, kind, on)
+def event(on: date, kind: str, rid: int | str | None = None, *, ended_on: date | None = None,
+          support: str = "") -> LifeEventFact:
+    return LifeEventFact(next(_ids) if rid is None else rid, kind, on, ended_on=ended_on, support=support)
+
+
+def support(on: date, ended_on: date | None = None, kind: str = "elsa") -> LifeEventFact:
+    return event(on, "school-support", ended_on=ended_on, support=kind)
+
+
+def baby(born: date | None = None, *, due: date | None = None,
+         lives_with_child: bool | None = True) -> HouseholdMemberFact:
+    return HouseholdMemberFact(born, due, lives_with_child)
+
+
+def attendance(first: date, last: date, percent: float) -> AttendanceFact:
+    return AttendanceFact(first, last, percent)
 
 
 def child(*observations: ObservationFact, dob: date = NINE_YEAR_OLD, gender: str = "female",
           flags: Iterable[str] = (), referrals: Iterable[ReferralFact] = (),
-          reviews: Iterable[ReviewFact] = (), events: Iterable[LifeEventFact] = ()) -> ChildRecords:
+          reviews: Iterable[ReviewFact] = (), events: Iterable[LifeEventFact] = (),
+          household: Iterable[HouseholdMemberFact] = (), attended: Iterable[AttendanceFact] = (),
+          sen: str = "", communication_needs: bool = False) -> ChildRecords:
     return ChildRecords(
         date_of_birth=dob, gender=gender, flags=frozenset(flags), observations=observations,
         reviews=tuple(reviews), referrals=tuple(referrals), life_events=tuple(events),
+        household=tuple(household), attendance=tuple(attended), sen_primary_need=sen,
+        communication_needs=communication_needs,
     )
 
 
@@ -111,25 +132,32 @@ EDGE_SCENARIOS: dict[str, tuple[str, int, Builder]] = {
         obs(AS_OF, "hunger"), obs(AS_OF, "hygiene"), obs(d, "clothing", rid="edge"))),
     "E4 same sign in 3 months": ("E4", 183, lambda d: child(
         obs(AS_OF, "hygiene"), obs(days_ago(40), "hygiene"), obs(d, "hygiene", rid="edge"))),
-    "E5": ("E5", 365, lambda d: child(obs(AS_OF, "poverty"), obs(d, "hunger", rid="edge"))),
+    "E5 poverty in 12 months": ("E5", 365, lambda d: child(
+        obs(AS_OF, "hunger"), obs(d, "poverty", rid="edge"))),
+    "E5 a neglect sign in 6 months": ("E5", 183, lambda d: child(
+        obs(AS_OF, "poverty"), obs(d, "hunger", rid="edge"))),
     "E6 missing from home": ("E6", 90, lambda d: child(obs(d, "missing-home", rid="edge"))),
     "E6 missing education twice": ("E6", 90, lambda d: child(
         obs(AS_OF, "missing-education"), obs(d, "missing-education", rid="edge"))),
     "E6 missing education and exploitation": ("E6", 90, lambda d: child(
         obs(AS_OF, "missing-education"), obs(d, "criminal-exploitation", rid="edge"))),
     "E7": ("E7", 183, lambda d: child(
-        obs(AS_OF, "exclusion"), obs(d, "injury", rid="edge"), dob=TEEN)),
+        obs(AS_OF, "exclusion"), obs(d, "missing-home", rid="edge"), dob=TEEN)),
     "E7 exclusion as a life event": ("E7", 183, lambda d: child(
         obs(AS_OF, "substance-misuse-child"), events=[event(d, "exclusion", rid="edge")],
         dob=TEEN)),
     "E8": ("E8", 365, lambda d: child(
         obs(d, "sexual-exploitation", rid="edge"), gender="male", dob=TEEN)),
+    "E8 for a girl": ("E8", 365, lambda d: child(
+        obs(d, "sexual-exploitation", rid="edge"), gender="female", dob=TEEN)),
+    "E8 online safety with missing from home": ("E8", 90, lambda d: child(
+        obs(AS_OF, "missing-home"), obs(d, "online-safety", rid="edge"), dob=TEEN)),
     "E9": ("E9", 365, lambda d: child(obs(d, "self-harm", rid="edge"))),
     "E10": ("E10", 90, lambda d: child(
         obs(AS_OF, "bullying"), obs(AS_OF, "behaviour-change"), obs(d, "bullying", rid="edge"))),
     "E11": ("E11", 90, lambda d: child(
         obs(AS_OF, "bullying", voice=True), obs(d, "bullying", voice=True, rid="edge"),
-        flags={"send"})),
+        sen="ASD")),
     "E12": ("E12", 365, lambda d: child(
         obs(d, "hunger", rid="edge"),
         referrals=[referral(days_ago(400), "not-accepted", outcome_on=days_ago(380))])),
@@ -141,6 +169,16 @@ EDGE_SCENARIOS: dict[str, tuple[str, int, Builder]] = {
     "E14": ("E14", 90, lambda d: child(obs(d, "bullying", source="community", rid="edge"))),
     "E15": ("E15", 365, lambda d: child(
         obs(AS_OF, "poverty"), obs(d, "not-brought", rid="edge"), dob=TODDLER)),
+    "E16 an injury to a child under 2": ("E16", 90, lambda d: child(
+        obs(d, "injury", rid="edge"), dob=days_ago(400))),
+    "E16 a baby in the household": ("E16", 90, lambda d: child(
+        obs(d, "domestic-abuse", rid="edge"), household=[baby(days_ago(100))])),
+    "E17": ("E17", 365, lambda d: child(obs(d, "young-carer", rid="edge"), dob=TEEN)),
+    "E18": ("E18", 183, lambda d: child(
+        obs(AS_OF, "hunger"), obs(AS_OF, "bullying"), obs(AS_OF, "tiredness"),
+        obs(d, "injury", rid="edge"))),
+    "E19": ("E19", 365, lambda d: child(
+        obs(d, "hunger", rid="edge"), attended=[attendance(d - timedelta(days=20), d, 85.0)])),
 }
 
 
@@ -197,23 +235,79 @@ def test_e1_fires_at_five_concerns_in_90_days_and_not_at_four():
     assert run("E1", four) is None
 
 
-@pytest.mark.parametrize("help_given", [
-    {"referrals": [referral(days_ago(3))]},
+THREE_RECENT = (1, 5, 9)
+
+
+def three_concerns() -> list[ObservationFact]:
+    return [obs(days_ago(n), "hunger") for n in THREE_RECENT]
+
+
+@pytest.mark.parametrize("status", ["awaiting-response", "accepted"])
+def test_e1_stays_quiet_while_children_s_social_care_has_a_referral(status):
+    # v1 went quiet for any help recorded in the window; v2 only while social care has it.
+    awaiting = referral(days_ago(200), status, agency="social-care")
+    assert run("E1", child(*three_concerns(), referrals=[awaiting])) is None
+    answered = referral(days_ago(200), "not-accepted", agency="social-care", outcome_on=days_ago(150))
+    assert run("E1", child(*three_concerns(), referrals=[answered])) is not None
+
+
+@pytest.mark.parametrize("early_help", [
     {"reviews": [review(days_ago(3), "early-help")]},
-    {"reviews": [review(days_ago(3), "refer-health")]},
     {"events": [event(days_ago(3), "early-help-started")]},
+    {"events": [event(days_ago(200), "early-help-closed")]},
+    {"referrals": [referral(days_ago(100), "declined-by-the-family", agency="early-help",
+                            outcome_on=days_ago(90))]},
+    {"flags": {"early-help-plan"}},
 ])
-def test_e1_stays_quiet_when_early_help_or_a_referral_was_recorded_in_the_window(help_given):
-    concerns = [obs(days_ago(n), "hunger") for n in (1, 5, 9)]
-    assert run("E1", child(*concerns, **help_given)) is None
+def test_e1_after_early_help_advises_children_s_social_care_not_early_help_again(early_help):
+    prompt = run("E1", child(*three_concerns(), **early_help))
+    assert prompt is not None
+    assert "children's social care" in prompt.title and "early help assessment" not in prompt.title
+    assert "Early help has not been enough" in prompt.explanation
+    assert "consultation" in prompt.next_step
 
 
-def test_e1_still_fires_when_the_only_help_came_before_the_window():
-    concerns = [obs(days_ago(n), "hunger") for n in (1, 5, 9)]
-    early = child(*concerns, referrals=[referral(oldest_day_inside(30) - timedelta(days=1))])
-    inside = child(*concerns, referrals=[referral(oldest_day_inside(30))])
-    assert run("E1", early) is not None
-    assert run("E1", inside) is None
+def test_e1_early_help_counts_for_12_months_then_the_advice_is_early_help_again():
+    # The help window's edge: a plan closed on the oldest day inside 12 months, and the day before.
+    inside = child(*three_concerns(), events=[event(oldest_day_inside(365), "early-help-closed")])
+    before = child(*three_concerns(),
+                   events=[event(oldest_day_inside(365) - timedelta(days=1), "early-help-closed")])
+    assert "social care" in run("E1", inside).title
+    assert "consider an early help assessment" in run("E1", before).title
+
+
+def test_e1_an_early_help_plan_open_for_years_is_still_in_place():
+    plan = event(days_ago(900), "early-help-started")
+    assert "social care" in run("E1", child(*three_concerns(), events=[plan])).title
+    closed_long_ago = [plan, event(days_ago(800), "early-help-closed")]
+    assert "early help assessment" in run("E1", child(*three_concerns(), events=closed_long_ago)).title
+
+
+def test_e1_with_support_in_school_counts_only_the_concerns_since_it_began():
+    # ELSA began 6 days ago: only the concern 5 days ago and the one 1 day ago came after it.
+    elsa = support(days_ago(6))
+    assert run("E1", child(*three_concerns(), events=[elsa])) is None
+    started_at_the_first = support(days_ago(9))  # on the day of the first: all three count
+    prompt = run("E1", child(*three_concerns(), events=[started_at_the_first]))
+    assert prompt is not None
+    assert "despite support" in prompt.title and "early help assessment" in prompt.title
+    assert f"since help in school or from another agency began on {days_ago(9):%d/%m/%Y}" in prompt.explanation
+    assert any(ref.startswith("life-event:") for ref in prompt.evidence)
+
+
+def test_e1_support_that_ended_before_the_help_window_is_not_in_place():
+    ended = support(days_ago(900), ended_on=days_ago(400))
+    prompt = run("E1", child(*three_concerns(), events=[ended]))
+    assert prompt is not None and "Small worries" in prompt.title
+    # In place 300 days ago, inside the 12 months: the concerns continued despite it.
+    still_on_a_year_ago = support(days_ago(900), ended_on=days_ago(300))
+    assert "despite support" in run("E1", child(*three_concerns(), events=[still_on_a_year_ago])).title
+
+
+def test_e1_a_referral_to_health_is_help_whose_start_counts_like_support():
+    to_health = referral(days_ago(3), agency="health")
+    assert run("E1", child(*three_concerns(), referrals=[to_health])) is None
+    assert run("E1", child(*three_concerns(), reviews=[review(days_ago(3), "refer-health")])) is None
 
 
 def test_e1_a_monitor_decision_is_not_early_help():
@@ -221,8 +315,8 @@ def test_e1_a_monitor_decision_is_not_early_help():
     assert run("E1", child(*concerns, reviews=[review(days_ago(2), "monitor")])) is not None
 
 
-@pytest.mark.parametrize("flag", ["early-help-plan", "child-in-need", "cp-plan-current"])
-def test_e1_does_not_suggest_early_help_for_a_child_already_on_a_plan(flag):
+@pytest.mark.parametrize("flag", ["child-in-need", "cp-plan-current"])
+def test_e1_does_not_suggest_early_help_for_a_child_already_known_to_social_care(flag):
     concerns = [obs(days_ago(n), "hunger") for n in (1, 5, 9)]
     assert run("E1", child(*concerns, flags={flag})) is None
 
@@ -231,8 +325,10 @@ def test_e1_explanation_names_child_j_and_the_escalation_finding():
     prompt = run("E1", child(*(obs(days_ago(n), "hunger") for n in (1, 5, 9))))
     assert prompt is not None
     assert "Child J" in prompt.explanation
+    assert "Child J, a girl whose weight and apparent malnourishment" in prompt.explanation
     assert "3 concerns in the last 30 days" in prompt.explanation
     assert "368 serious case reviews" in prompt.explanation
+    assert "early help assessment" in prompt.next_step
 
 
 # --- E2, E3 ------------------------------------------------------------------------------
@@ -286,8 +382,18 @@ def test_e4_different_signs_in_three_months_are_not_the_same_sign():
 
 @pytest.mark.parametrize("partner", ["hunger", "not-brought", "parental-substance-misuse"])
 def test_e5_fires_for_poverty_with_neglect_or_parental_substance_misuse(partner):
-    prompt = run("E5", child(obs(days_ago(1), "poverty"), obs(days_ago(200), partner)))
+    # v1 counted a partner sign anywhere in the 12 months (it was 200 days ago here); v2 looks 6 months back.
+    prompt = run("E5", child(obs(days_ago(1), "poverty"), obs(days_ago(150), partner)))
     assert prompt is not None and "Cara" in prompt.explanation
+    assert "Cara, a two-year-old who died after swallowing her mother's methadone" in prompt.explanation
+
+
+def test_e5_fades_six_months_after_the_last_sign_not_a_year_after_the_poverty():
+    # The help worked: poverty last month, but the last neglect sign was 183 days ago, then 184.
+    on_the_edge = child(obs(days_ago(30), "poverty"), obs(days_ago(182), "hunger"))
+    faded = child(obs(days_ago(30), "poverty"), obs(days_ago(183), "hunger"))
+    assert run("E5", on_the_edge) is not None
+    assert run("E5", faded) is None
 
 
 @pytest.mark.parametrize("records", [
@@ -328,50 +434,79 @@ def test_e6_missing_from_education_with_sexual_exploitation_fires():
 
 
 def test_e7_fires_for_two_different_signs_and_not_one():
-    assert run("E7", child(obs(days_ago(1), "injury"), obs(days_ago(2), "exclusion"),
+    assert run("E7", child(obs(days_ago(1), "missing-home"), obs(days_ago(2), "exclusion"),
                            dob=TEEN)) is not None
-    assert run("E7", child(obs(days_ago(1), "injury"), obs(days_ago(2), "injury"),
+    assert run("E7", child(obs(days_ago(1), "exclusion"), obs(days_ago(2), "exclusion"),
                            dob=TEEN)) is None
 
 
-def test_e7_missing_from_home_and_from_education_are_one_sign():
+def test_e7_an_explained_fracture_and_a_one_off_suspension_are_not_exploitation():
+    # v1 counted injury as a sign, so these two fired E7; v2 does not.
+    records = child(obs(days_ago(10), "injury", voice=True), obs(days_ago(40), "exclusion"), dob=TEEN)
+    assert run("E7", records) is None
+    from_violence = child(obs(days_ago(10), "injury", "criminal-exploitation"),
+                          obs(days_ago(40), "exclusion"), dob=TEEN)
+    assert run("E7", from_violence) is not None
+
+
+def test_e7_missing_from_home_and_from_education_are_two_different_signs():
+    # v1 grouped them as one sign, "going missing"; v2's list names each.
     records = child(obs(days_ago(1), "missing-home"), obs(days_ago(2), "missing-education"),
                     dob=TEEN)
-    assert run("E7", records) is None
+    prompt = run("E7", records)
+    assert prompt is not None
+    assert "criminal" in prompt.explanation and "sexual exploitation" in prompt.explanation
+    assert "police" in prompt.next_step and "exploitation procedure" in prompt.next_step
+
+
+def test_e7_three_signs_when_the_school_asks_for_three():
+    two = child(obs(days_ago(1), "missing-home"), obs(days_ago(2), "exclusion"), dob=TEEN)
+    three = child(*two.observations, obs(days_ago(3), "substance-misuse-child"), dob=TEEN)
+    four = child(*three.observations, obs(days_ago(4), "sexual-exploitation"), dob=TEEN)
+    assert run("E7", two, min_signs=3) is None
+    assert run("E7", three, min_signs=3) is not None
+    assert run("E7", four, min_signs=3) is not None
 
 
 def test_e7_counts_age_at_the_observation_not_at_the_as_of_date():
     eleventh_birthday = days_ago(30)
     dob = eleventh_birthday.replace(year=eleventh_birthday.year - 11)
-    aged_ten = child(obs(eleventh_birthday - timedelta(days=1), "injury"),
+    aged_ten = child(obs(eleventh_birthday - timedelta(days=1), "missing-home"),
                      obs(days_ago(1), "exclusion"), dob=dob)
-    aged_eleven = child(obs(eleventh_birthday, "injury"), obs(days_ago(1), "exclusion"), dob=dob)
+    aged_eleven = child(obs(eleventh_birthday, "missing-home"), obs(days_ago(1), "exclusion"), dob=dob)
     assert run("E7", aged_ten) is None
     assert run("E7", aged_eleven) is not None
 
 
 def test_e7_does_not_fire_for_a_younger_child():
-    assert run("E7", child(obs(days_ago(1), "injury"), obs(days_ago(2), "exclusion"))) is None
+    assert run("E7", child(obs(days_ago(1), "missing-home"), obs(days_ago(2), "exclusion"))) is None
 
 
 @pytest.mark.parametrize("gender", ["male", "M", "Boy"])
-def test_e8_fires_for_a_boy_and_asks_whether_it_would_differ_for_a_girl(gender):
+def test_e8_for_a_boy_asks_whether_it_would_differ_for_a_girl(gender):
     prompt = run("E8", child(obs(days_ago(1), "sexual-exploitation"), gender=gender, dob=TEEN))
     assert prompt is not None
     assert "less likely to disclose" in prompt.explanation
     assert "if this child were a girl" in prompt.explanation
 
 
-def test_e8_does_not_fire_for_a_girl_and_no_prompt_is_worded_for_one():
-    girl = child(obs(days_ago(1), "sexual-exploitation"), obs(days_ago(2), "missing-home"),
-                 gender="female", dob=TEEN)
-    assert run("E8", girl) is None
-    prompts = evaluate(girl, AS_OF)
-    assert prompts, "other rules should still speak for her"
-    for prompt in prompts:
-        assert "for a boy" not in prompt.title
-        assert "were a girl" not in prompt.explanation
-        assert "less likely to disclose" not in prompt.explanation
+@pytest.mark.parametrize("gender", ["female", "F", "non-binary", ""])
+def test_e8_fires_for_a_girl_as_for_a_boy_without_the_boys_sentence(gender):
+    # v1 fired E8 only for a boy: a girl of 14 with an older "boyfriend" raised nothing.
+    prompt = run("E8", child(obs(days_ago(1), "sexual-exploitation"), gender=gender, dob=TEEN))
+    assert prompt is not None
+    assert "even when the child calls it a relationship" in prompt.explanation
+    assert "social care" in prompt.next_step
+    assert "less likely to disclose" not in prompt.explanation
+    assert "were a girl" not in prompt.explanation
+
+
+def test_e8_online_safety_with_missing_from_home_in_90_days():
+    online, missing = obs(days_ago(10), "online-safety"), obs(days_ago(89), "missing-home")
+    assert run("E8", child(online, missing)) is not None
+    assert run("E8", child(online, obs(days_ago(90), "missing-home"))) is None
+    assert run("E8", child(online)) is None
+    assert run("E8", child(missing)) is None
 
 
 # --- E9, E10, E11 ------------------------------------------------------------------------
@@ -411,13 +546,28 @@ def test_e10_the_childs_words_before_the_window_do_not_count():
                             old_voice)) is not None
 
 
-def test_e11_fires_for_a_child_with_send_at_two_concerns_and_not_at_one():
-    assert run("E11", child(obs(days_ago(1)), obs(days_ago(2)), flags={"send"})) is not None
-    assert run("E11", child(obs(days_ago(1)), flags={"send"})) is None
+@pytest.mark.parametrize("code", ["SLCN", "ASD", "MLD", "SLD", "PMLD", "HI", "VI", "MSI", "asd"])
+def test_e11_fires_for_a_communication_or_learning_need_at_two_concerns_and_not_at_one(code):
+    assert run("E11", child(obs(days_ago(1)), obs(days_ago(2)), sen=code)) is not None
+    assert run("E11", child(obs(days_ago(1)), sen=code)) is None
 
 
-def test_e11_needs_the_send_flag():
-    assert run("E11", child(obs(days_ago(1)), obs(days_ago(2)), flags={"eal"})) is None
+def test_e11_three_concerns_when_the_school_asks_for_three():
+    concerns = [obs(days_ago(n)) for n in (1, 2, 3, 4)]
+    assert run("E11", child(*concerns[:2], sen="SLCN"), min_observations=3) is None
+    assert run("E11", child(*concerns[:3], sen="SLCN"), min_observations=3) is not None
+    assert run("E11", child(*concerns, sen="SLCN"), min_observations=3) is not None
+
+
+@pytest.mark.parametrize("code", ["SpLD", "SEMH", "PD", "OTH", "NSA", ""])
+def test_e11_not_for_dyslexia_semh_or_other_needs_even_with_the_send_flag(code):
+    # v1 fired on the SEND flag alone: a dyslexic child with two ordinary concerns.
+    assert run("E11", child(obs(days_ago(1)), obs(days_ago(2)), sen=code, flags={"send"})) is None
+
+
+def test_e11_fires_for_a_child_recorded_as_having_communication_needs():
+    prompt = run("E11", child(obs(days_ago(1)), obs(days_ago(2)), sen="SpLD", communication_needs=True))
+    assert prompt is not None and "SENCO" in prompt.next_step
 
 
 # --- E12, E13 ----------------------------------------------------------------------------
@@ -586,8 +736,8 @@ def test_a_rule_switched_off_gives_no_prompt():
 
 
 def test_switching_off_an_unknown_rule_is_refused():
-    with pytest.raises(ValueError, match="E16"):
-        evaluate(child(), AS_OF, disabled=frozenset({"E16"}))
+    with pytest.raises(ValueError, match="E20.*E1 to E19"):
+        evaluate(child(), AS_OF, disabled=frozenset({"E20"}))
 
 
 # --- Realistic chronologies --------------------------------------------------------------
@@ -601,7 +751,8 @@ def test_a_primary_child_drifting_into_neglect():
         obs(date(2024, 6, 3), "hygiene"),
         obs(date(2024, 6, 10), "clothing"),
     )
-    assert fired_rules(records) == ["E1", "E4"]
+    # v2 adds E18: hygiene, tiredness, hunger and clothing are four different worries in 6 months.
+    assert fired_rules(records) == ["E1", "E4", "E18"]
 
 
 def test_an_adolescent_boy_drawn_into_criminal_exploitation():
@@ -615,7 +766,8 @@ def test_an_adolescent_boy_drawn_into_criminal_exploitation():
         referrals=[referral(date(2024, 6, 6), agency="police", follow_up_on=date(2024, 6, 20))],
         gender="male", dob=date(2010, 2, 1),
     )
-    assert fired_rules(records) == ["E6", "E7", "E14"]
+    # v2 adds E18: six different worries about him in 6 months.
+    assert fired_rules(records) == ["E6", "E7", "E14", "E18"]
 
 
 def test_a_family_under_strain_after_a_referral_was_not_accepted():
@@ -639,6 +791,11 @@ def test_defaults_are_the_thresholds_in_the_domain_reference():
     assert settings.e4.short_window_days == 56
     assert settings.e7.min_age_years == 11
     assert settings.e15.under_age_years == 5
+    assert (settings.e1.help_window_days, settings.e5.sign_window_days) == (365, 183)
+    assert (settings.e16.window_days, settings.e16.under_age_years, settings.e16.baby_under_months) == (90, 2, 12)
+    assert settings.e17.window_days == 365
+    assert (settings.e18.window_days, settings.e18.min_categories) == (183, 4)
+    assert settings.e19.below_percent == 90
 
 
 def test_an_override_lowers_a_threshold():
@@ -681,7 +838,9 @@ def test_an_override_leaves_other_rules_and_the_base_alone():
     ({"E9": {"window_days": None}}, "E9.window_days", "must be a whole number"),
     ({"E10": {"min_observations": 0}}, "E10.min_observations", "at least 1"),
     ({"E2": {"window_days": 100_000}}, "E2.window_days", "at most"),
-    ({"E16": {"window_days": 3}}, "E16", "is not a rule"),
+    ({"E20": {"window_days": 3}}, "E20", "the rules are E1 to E19"),
+    ({"E16": {"baby_under_months": 0}}, "E16.baby_under_months", "at least 1"),
+    ({"E19": {"below_percent": 101}}, "E19.below_percent", "at most 100"),
     ({"E1": {"window": 3}}, "E1.window", "no setting called 'window'"),
 ])
 def test_bad_settings_are_refused_with_a_clear_message(overrides, key, words):

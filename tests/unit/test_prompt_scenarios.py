@@ -102,7 +102,9 @@ def test_a_seven_year_old_neglected_through_the_spring_term_with_no_early_help()
     # E4: 4 neglect signs in 8 weeks. E5: poverty with neglect signs.
     # Not E10 (her words are recorded), not E15 (not brought, but she is 7, not under 5),
     # Not E2 (poverty is the only family adversity), not E14 (no wider family or community).
-    assert set(prompts) == {"E1", "E4", "E5"}
+    # (v2) E18: six different worries about her in 6 months (hunger, clothing, hygiene, health,
+    # not brought, tiredness), to be looked at together.
+    assert set(prompts) == {"E1", "E4", "E5", "E18"}
     concerns = refs(no_breakfast, no_coat, head_lice, hungry_again, dentist, no_electricity,
                     asleep)
     assert set(prompts["E1"].evidence) == concerns  # the reading award is not a worry
@@ -138,16 +140,21 @@ def test_a_fourteen_year_old_boy_excluded_missing_injured_and_given_gifts():
     prompts = by_rule(records)
 
     # E6: missing from home in 90 days, and from education with an exploitation sign.
-    # E7: exclusion, going missing and injury in 6 months, aged 11 or over.
-    # E8: a sexual exploitation sign for a boy.
+    # E7: exclusion, missing from education and from home, and a sexual exploitation sign in
+    # 6 months, aged 11 or over (v2: the cut hand is an injury, no longer a sign on its own).
+    # E8: a sexual exploitation sign (v2: for a child of any sex; the wording adds the boys' line).
+    # E18 (v2): four different worries in 6 months.
     # Not E1 (only 4 concerns in 90 days, and a referral in that time), not E10 (his words
     # Are recorded), not E12/E13 (the referral was accepted and is still open).
-    assert set(prompts) == {"E6", "E7", "E8"}
+    assert set(prompts) == {"E6", "E7", "E8", "E18"}
     # The truancy 120 days ago is outside E6's 90 days but inside E7's 6 months.
     assert set(prompts["E6"].evidence) == refs(missing_overnight, new_phone, gone_at_lunch)
-    assert set(prompts["E7"].evidence) == refs(suspended, truant, missing_overnight, cut_hand,
+    assert set(prompts["E7"].evidence) == refs(suspended, truant, missing_overnight, new_phone,
                                                gone_at_lunch)
     assert set(prompts["E8"].evidence) == refs(new_phone)
+    assert "less likely to disclose" in prompts["E8"].explanation
+    # No return-home interview is recorded: E6 gives the episode's date and the 72-hour deadline.
+    assert f"{days_ago(75):%d/%m/%Y} (the interview was due by {days_ago(72):%d/%m/%Y})" in prompts["E6"].explanation
 
 
 # --- 3. A teenager who self-harms again after CAMHS took her on --------------------------
@@ -303,5 +310,32 @@ def test_an_eight_year_old_whose_concerns_stopped_after_early_help_gets_no_promp
     # The same chronology, as of the day before the DSL decided on early help, was a
     # Neglect picture: 4 concerns in 30 days, 5 neglect signs in 8 weeks, poverty with them.
     then = by_rule(records, as_of=days_ago(379))
-    assert set(then) == {"E1", "E4", "E5"}
+    assert set(then) == {"E1", "E4", "E5", "E18"}  # (v2) E18: four different worries
     assert set(then["E5"].evidence) == refs(no_tea, same_kit, smells, gas_meter, hungry, tired)
+
+
+# --- 7. The cases a practising DSL found version 1 got wrong (issue 16) ------------------
+
+
+def test_a_bruised_five_month_old_sibling_at_pick_up_calls_for_the_health_visitor_or_social_care():
+    from chronology.domain.prompts import HouseholdMemberFact
+
+    # Girl, 6. At pick-up, her baby brother in the pram had a bruise on his cheek; mum said he rolled.
+    bruised_baby = obs(days_ago(3), "injury", voice=True)
+    records = ChildRecords(
+        date_of_birth=born_years_ago(6), gender="female", observations=(bruised_baby,),
+        household=(HouseholdMemberFact(days_ago(150), None, True),),
+    )
+    prompts = by_rule(records)
+    assert set(prompts) == {"E16"}  # v1 raised nothing here, and "consider early help" with more
+    assert "health visitor or children's social care today" in prompts["E16"].next_step
+    assert f"born {days_ago(150):%d/%m/%Y}" in prompts["E16"].explanation
+
+
+def test_concerns_ten_weeks_after_an_early_help_plan_closed_ask_for_social_care_beside_e13():
+    plan = (event(days_ago(300), "early-help-started"), event(days_ago(70), "early-help-closed"))
+    concerns = tuple(obs(days_ago(d), "hunger", voice=True) for d in (20, 12, 5))
+    prompts = by_rule(ChildRecords(date_of_birth=born_years_ago(8), gender="male",
+                                   observations=concerns, life_events=plan))
+    assert {"E1", "E13"} <= set(prompts)
+    assert "children's social care" in prompts["E1"].title  # not "consider early help" again

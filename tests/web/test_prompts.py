@@ -141,12 +141,15 @@ def test_acknowledge_action_and_dismiss_are_each_audited(client):
     login(client, dsl.email)
     assert post_form(client, f"/prompts/{e4.id}/acknowledge", {}, form_url=f"/prompts/{e4.id}").status_code == 302
     assert prompts_of(child, "E4")[0].status == "acknowledged"
+    # (v2) E1 and E4 are about the same three records, so the DSL read them as one prompt: E1 was
+    # acknowledged with E4 (v1 left it open), and its audit event says it was read with E4.
+    assert prompts_of(child, "E1")[0].status == "acknowledged"
     # Acknowledged prompts stay in front of the DSL.
     assert f"/prompts/{e4.id}" in client.get("/prompts/").get_data(as_text=True)
 
     # Actioning needs a review or referral of this child.
     other_child = make_child(school, "Amira", "Okafor")
-    stranger = observe(school, other_child, teacher, days_ago=3)
+    stranger = observe(school, other_child, teacher, days_ago=3, source="community", categories=("bullying",))
     foreign_review = casework.record_review(stranger, dsl, "monitor", "Watching.", TODAY, today=TODAY)
     refused = post_form(client, f"/prompts/{e4.id}/action", {"link": f"review:{foreign_review.id}"},
                         form_url=f"/prompts/{e4.id}")
@@ -160,20 +163,37 @@ def test_acknowledge_action_and_dismiss_are_each_audited(client):
     e4 = prompts_of(child, "E4")[0]
     page = client.get(f"/prompts/{e4.id}").get_data(as_text=True)
     assert f'value="review:{review.id}"' in page
-    assert f"Concern {observation.id}</a> of {(TODAY - timedelta(days=20)):%d/%m/%Y}" in page
+    # (v2) The evidence reads by date and category, not "Concern 12 of ...".
+    assert f"{(TODAY - timedelta(days=20)):%d/%m/%Y} — Hunger</a>" in page
+    assert f"Concern {observation.id}" not in page
     assert post_form(client, f"/prompts/{e4.id}/action", {"link": f"review:{review.id}"},
                      form_url=f"/prompts/{e4.id}").status_code == 302
     actioned = prompts_of(child, "E4")[0]
     assert actioned.status == "actioned" and actioned.review_id == review.id
     assert actioned.actioned_by_id == dsl.id and actioned.actioned_at is not None
+    assert prompts_of(child, "E1")[0].status == "actioned"  # read as one with E4
 
-    assert post_form(client, f"/prompts/{e1.id}/dismiss", {"reason": "Early help already offered by phone."},
-                     form_url=f"/prompts/{e1.id}").status_code == 302
-    events = {e.action: e for e in db.session.scalars(select(AuditEvent).where(AuditEvent.user_id == dsl.id))}
+    # A prompt about other records is dismissed on its own: the aunt's call (the neighbour's concern
+    # above was answered by the "monitor" decision, so it raises nothing).
+    told = observe(school, other_child, teacher, days_ago=2, source="wider-family", categories=("injury",))
+    [e14] = prompts_of(other_child, "E14")
+    assert f"observation:{told.id}" in e14.evidence_refs
+    assert post_form(client, f"/prompts/{e14.id}/dismiss", {"reason": "Aunt's call followed up by phone."},
+                     form_url=f"/prompts/{e14.id}").status_code == 302
+    events = [e for e in db.session.scalars(select(AuditEvent).where(AuditEvent.user_id == dsl.id))
+              if e.action.startswith("prompt.")]
+    by_action: dict[str, list] = {}
+    for e in events:
+        by_action.setdefault(e.action, []).append(e)
     for action in ("prompt.acknowledge", "prompt.action", "prompt.dismiss"):
-        assert events[action].object_type == "prompt" and events[action].child_id == child.id
-    assert json.loads(events["prompt.action"].detail)["linked"] == f"review:{review.id}"
-    assert json.loads(events["prompt.dismiss"].detail)["reason"] == "Early help already offered by phone."
+        assert all(e.object_type == "prompt" for e in by_action[action])
+    assert {(e.object_id, json.loads(e.detail).get("with")) for e in by_action["prompt.acknowledge"]} == {
+        (e4.id, None), (e1.id, "E4")}
+    assert {json.loads(e.detail)["linked"] for e in by_action["prompt.action"]} == {f"review:{review.id}"}
+    assert len(by_action["prompt.action"]) == 2
+    [dismissed] = by_action["prompt.dismiss"]
+    assert dismissed.child_id == other_child.id
+    assert json.loads(dismissed.detail)["reason"] == "Aunt's call followed up by phone."
     assert f"/prompts/{e4.id}" not in client.get("/prompts/").get_data(as_text=True)
 
 
@@ -236,7 +256,7 @@ def test_admin_changes_a_threshold_and_switches_a_rule_off_audited(client):
     page = client.get("/prompts/settings")
     assert page.status_code == 200
     form = {f"{r}-{k}": v for r, k, v in _current_fields(page.get_data(as_text=True))}
-    form["enabled"] = [f"E{n}" for n in range(1, 16) if n != 4]  # E4 off
+    form["enabled"] = [f"E{n}" for n in range(1, 20) if n != 4]  # E4 off (v2: the rules are E1 to E19)
     form["E1-short_window_days"] = "20"
     response = post_form(client, "/prompts/settings", form)
     assert response.status_code == 302
@@ -271,7 +291,7 @@ def test_invalid_threshold_is_refused_naming_the_field_and_keeping_what_was_type
     login(client, admin.email)
     page = client.get("/prompts/settings").get_data(as_text=True)
     form = {f"{r}-{k}": v for r, k, v in _current_fields(page)}
-    form["enabled"] = [f"E{n}" for n in range(1, 16)]
+    form["enabled"] = [f"E{n}" for n in range(1, 20)]
     form["E2-window_days"] = "0"
     form["E4-min_months"] = "three"
     form["E9-escalate_at"] = "-1"
@@ -297,7 +317,14 @@ def test_a_referral_recorded_for_the_child_answers_the_early_help_prompt(client)
     for d in (20, 15, 10):
         observe(school, child, teacher, days_ago=d)
     assert prompts_of(child, "E1")[0].is_open
+    # (v2) Early help now in place changes E1's advice: early help alone has not been enough.
     draft = casework.ReferralDraft(agency="early-help", agency_detail="", referred_on=TODAY, their_reference="",
+                                   status="awaiting-response", outcome="", outcome_on=None, follow_up_on=None)
+    casework.record_referral(child, dsl, draft, today=TODAY)
+    e1 = prompts_of(child, "E1")[0]
+    assert e1.is_open and "children's social care" in e1.title
+    # A referral to social care awaiting its answer quietens E1.
+    draft = casework.ReferralDraft(agency="social-care", agency_detail="", referred_on=TODAY, their_reference="",
                                    status="awaiting-response", outcome="", outcome_on=None, follow_up_on=None)
     casework.record_referral(child, dsl, draft, today=TODAY)
     e1 = prompts_of(child, "E1")[0]
@@ -464,3 +491,58 @@ def test_saved_settings_apply_to_the_next_write_and_are_not_read_again_until_the
     e1 = prompts_of(child, "E1")[0]
     assert e1.firing is True
     assert prompt_service.school_rules(school.id).settings.for_rule("E1").short_window_days == 20
+
+
+def test_the_child_page_reads_each_prompt_by_date_with_its_next_step_and_overlaps_as_one(client):
+    school, teacher, dsl, child = setup()
+    days = (20, 15, 10)
+    concerns = [observe(school, child, teacher, days_ago=d) for d in days]
+    assert {p.rule for p in prompts_of(child)} == {"E1", "E4"}  # on the same three records
+    login(client, dsl.email)
+    html = client.get(f"/children/{child.id}/chronology").get_data(as_text=True)
+    panel = html[html.index('id="prompts"'):html.index("</section>", html.index('id="prompts"'))]
+    e1, e4 = prompts_of(child, "E1")[0], prompts_of(child, "E4")[0]
+    # One prompt, E4 leading (neglect before "small worries", see domain.prompts.merge), E1's finding under it.
+    assert panel.count('class="prompt"') == 1 and "(1 open, from 2 rules)" in panel
+    assert 'data-rules="E4 E1"' in panel
+    assert "E4: Repeated signs of neglect" in panel and "Also E1: Small worries are adding up" in panel
+    assert "Child J, a girl whose weight" in panel  # E1's finding, under E4
+    # What was seen names each record by its date and category, never a database id.
+    for d in days:
+        assert f"{(TODAY - timedelta(days=d)):%d/%m/%Y} — Hunger" in panel
+    assert not any(f"Concern {c.id}" in panel for c in concerns)
+    assert "<strong>Next step:</strong> Read the signs together" in panel
+    assert "Talk to the parents or carers about an early help assessment" in panel  # E1's step, under it
+    # Both prompts are still stored, each with its own evidence, and each still marks the chronology.
+    assert set(e1.evidence_refs) == set(e4.evidence_refs) == {f"observation:{c.id}" for c in concerns}
+    assert f'data-evidence-for="E1 E4"' in html
+    # The prompt's own page says what was seen, why it matters and the next step, and shows E4 with it.
+    page = client.get(f"/prompts/{e4.id}").get_data(as_text=True)
+    for heading in ("What was seen", "Why it matters", "Next step", "Also found in these records"):
+        assert f"<h2>{heading}</h2>" in page
+    assert "E1: Small worries are adding up" in page
+    assert f"{(TODAY - timedelta(days=20)):%d/%m/%Y} — Hunger</a>" in page
+
+
+def test_prompts_on_different_records_stay_apart_and_the_dashboard_shows_overlaps_once(client):
+    school, teacher, dsl, child = setup()
+    for d in (20, 15, 10):
+        observe(school, child, teacher, days_ago=d)
+    observe(school, child, teacher, days_ago=4, categories=("self-harm",), child_voice="I want it to stop.")
+    rules = {p.rule for p in prompts_of(child) if p.is_open}
+    assert {"E1", "E4", "E9"} <= rules
+    e1, e4, e9 = (prompts_of(child, r)[0] for r in ("E1", "E4", "E9"))
+    login(client, dsl.email)
+    html = client.get(f"/children/{child.id}/chronology").get_data(as_text=True)
+    assert f'id="prompt-{e9.id}" data-rules="E9"' in html  # self-harm once is not about the hunger
+    dashboard = client.get("/prompts/").get_data(as_text=True)
+    rows = dashboard.count('class="prompt-row')
+    assert rows == len(prompt_service.group_prompts(prompt_service.open_prompts_for_child(child)))
+    assert f'data-prompt-id="{e9.id}"' in dashboard
+    assert f'<tr class="prompt-row prompt-open" data-prompt-id="{e4.id}"' in dashboard
+    assert f'<p class="prompt-also meta" data-prompt-id="{e1.id}">' in dashboard
+    assert f'<tr class="prompt-row prompt-open" data-prompt-id="{e1.id}"' not in dashboard
+    # Filtered to one rule, that rule's prompt heads its row, the overlapping one under it.
+    filtered = client.get("/prompts/?rule=E1").get_data(as_text=True)
+    assert f'<tr class="prompt-row prompt-open" data-prompt-id="{e1.id}"' in filtered
+    assert f'<p class="prompt-also meta" data-prompt-id="{e4.id}">' in filtered

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -29,6 +30,23 @@ def _frozen(owner: object, name: str, values: Iterable[object], kind: type) -> N
     object.__setattr__(owner, name, kind(values))
 
 
+# A quotation: words between double quotes (straight or curly), or between single quotes that
+# open and close a phrase. An apostrophe inside a word ("didn't", "Sam's") opens nothing, so
+# "I didn't, it's fine" is not read as a quotation.
+_QUOTATION = re.compile(
+    r"“[^”]*\w[^”]*”"
+    r"|\"[^\"]*\w[^\"]*\""
+    r"|(?<!\w)‘.*?\w.*?’(?!\w)"
+    r"|(?<!\w)'(?=\S).*?\w.*?(?<=\S)'(?!\w)",
+    re.DOTALL,
+)
+
+
+def has_quotation(text: str) -> bool:
+    """Whether the text quotes someone's words ("...", “...”, '...' or ‘...’)."""
+    return bool(_QUOTATION.search(text or ""))
+
+
 @dataclass(frozen=True)
 class ObservationFact:
     id: RecordId
@@ -37,6 +55,11 @@ class ObservationFact:
     source: str
     has_child_voice: bool
     is_strength: bool
+    # The description of an observation whose source is the child quotes the child's words:
+    # a writer who quotes the child in the description has recorded their voice too (E10).
+    quotes_child: bool = False
+    # The earliest day a DSL decision answered it, when the rules need to know (E14); None if none.
+    answered_on: date | None = None
 
     def __post_init__(self) -> None:
         _frozen(self, "categories", self.categories, frozenset)
@@ -44,6 +67,10 @@ class ObservationFact:
     @property
     def ref(self) -> str:
         return record_ref("observation", self.id)
+
+    @property
+    def records_child_voice(self) -> bool:
+        return self.has_child_voice or (self.quotes_child and self.source == "child")
 
     @property
     def is_concern(self) -> bool:
@@ -73,6 +100,7 @@ class ReferralFact:
     status: str  # a vocabulary.REFERRAL_STATUSES slug
     outcome_on: date | None = None
     follow_up_on: date | None = None
+    kind: str = ""  # "" or a vocabulary.REFERRAL_KINDS slug, e.g. "young-carers-assessment"
 
     @property
     def ref(self) -> str:
@@ -84,10 +112,37 @@ class LifeEventFact:
     id: RecordId
     kind: str  # a vocabulary.LIFE_EVENT_KINDS slug
     occurred_on: date
+    # In-school support (kind "school-support") runs from occurred_on to ended_on (None: ongoing).
+    ended_on: date | None = None
+    support: str = ""  # a vocabulary.SCHOOL_SUPPORTS slug, for school support
 
     @property
     def ref(self) -> str:
         return record_ref("life-event", self.id)
+
+
+@dataclass(frozen=True)
+class HouseholdMemberFact:
+    """Someone in the child's family with a known date of birth or, before birth, a due date."""
+
+    date_of_birth: date | None
+    due_date: date | None = None
+    # None where the school does not know; the rules count an unknown as living with the child,
+    # so that a missing answer never hides a prompt.
+    lives_with_child: bool | None = None
+
+    @property
+    def born_or_due(self) -> date | None:
+        return self.date_of_birth or self.due_date
+
+
+@dataclass(frozen=True)
+class AttendanceFact:
+    """The school's attendance figure for one term or half-term."""
+
+    period_start: date
+    period_end: date
+    percent: float
 
 
 @dataclass(frozen=True)
@@ -101,10 +156,14 @@ class ChildRecords:
     reviews: tuple[ReviewFact, ...] = ()
     referrals: tuple[ReferralFact, ...] = ()
     life_events: tuple[LifeEventFact, ...] = ()
+    household: tuple[HouseholdMemberFact, ...] = ()
+    attendance: tuple[AttendanceFact, ...] = ()
+    sen_primary_need: str = ""  # the MIS code (SLCN, ASD, SpLD ...), or ""
+    communication_needs: bool = False  # the child's details record communication needs
 
     def __post_init__(self) -> None:
         _frozen(self, "flags", self.flags, frozenset)
-        for name in ("observations", "reviews", "referrals", "life_events"):
+        for name in ("observations", "reviews", "referrals", "life_events", "household", "attendance"):
             _frozen(self, name, getattr(self, name), tuple)
 
     @cached_property
@@ -115,6 +174,10 @@ class ChildRecords:
         ordered = sorted(((o.occurred_on, i, o) for i, o in enumerate(self.observations) if o.is_concern),
                          key=lambda item: (item[0], item[1]))
         return tuple(day for day, _, _ in ordered), tuple((i, o) for _, i, o in ordered)
+
+    @property
+    def has_concerns(self) -> bool:
+        return bool(self._concerns_by_day[0])
 
     def concerns_between(self, first: date, last: date) -> list[ObservationFact]:
         """Concerns (not strengths) that happened from `first` to `last` inclusive, in the order

@@ -38,6 +38,9 @@ KINDS: dict[str, str] = {
     "multi-agency": "Multi-agency chronology (significant events)",
     "referral": "Referral: what a multi-agency referral form asks",
 }
+# Exports that go to another agency, and the prompts they carry: those a DSL acknowledged or acted on.
+SHARED_KINDS = frozenset({"multi-agency", "referral"})
+SHARED_PROMPT_STATUSES = frozenset({"acknowledged", "actioned"})
 # Kinds that show only the records a DSL marked significant.
 SIGNIFICANT_ONLY = frozenset({"multi-agency", "referral"})
 # Each name is matched whole and ignoring case; more than this is a list pasted by mistake.
@@ -176,6 +179,9 @@ def load_content(child: Child, by: User, options: ExportOptions, *, export_id: s
                  selectinload(Prompt.referral))
         .order_by(Prompt.raised_on, Prompt.id)
     ))
+    if options.kind in SHARED_KINDS:
+        # Another agency reads only what a DSL has weighed: a pattern nobody has looked at stays in school.
+        prompts = [p for p in prompts if p.status in SHARED_PROMPT_STATUSES]
     # Reviews are the DSL's answer to an observation: they sit in its "outcome" column.
     entries = entries_from(records, with_reviews=False)
     everything = assemble(entries, ChronologyFilter())

@@ -24,7 +24,7 @@ from ..models import (
     User, WithheldFromFamily,
 )
 from ..models.versioned import Versioned
-from . import ServiceError, audit
+from . import ServiceError, audit, clock, prompts
 from .casework import InvalidRecord
 
 V = TypeVar("V", bound=Versioned)
@@ -103,8 +103,15 @@ def _save(model: type[V], child: Child, by: User, values: dict[str, Any], *, rec
     if record_key is not None and not reason.strip():
         raise InvalidRecord({"reason": "Say why this is being changed: the earlier version stays on record."})
     row = stage_version(model, child, by, values, record_key=record_key, reason=reason, removed=removed)
+    _reevaluate(child)
     db.session.commit()
     return row
+
+
+def _reevaluate(child: Child) -> None:
+    # A baby in the household (E16), the SEN need (E11) and attendance (E19) change what the rules
+    # see, so the child's prompts are brought up to date in the same transaction as the change.
+    prompts.reevaluate_with_change(child, clock.today())
 
 
 # --- family and household ---------------------------------------------------------------------
@@ -214,6 +221,7 @@ def save_details(child: Child, by: User, draft: DetailsDraft, *, reason: str = "
     if errors:
         raise InvalidRecord(errors)
     row = stage_details(child, by, draft, reason=reason)
+    _reevaluate(child)
     db.session.commit()
     return row
 
@@ -247,6 +255,7 @@ def record_attendance(child: Child, by: User, draft: AttendanceDraft, *, reason:
     if errors:
         raise InvalidRecord(errors)
     row = stage_attendance(child, by, draft, reason=reason.strip() or "corrected on the child's page")
+    _reevaluate(child)
     db.session.commit()
     return row
 

@@ -338,3 +338,31 @@ def test_the_timeline_picture_is_in_the_export(client):
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(export(client, child).data)).pages)
     assert "The pattern over time" in text
     assert "Concern" in text.split("The pattern over time")[1]  # the picture's legend is drawn in the PDF
+
+
+def test_a_multi_agency_export_carries_only_prompts_a_dsl_looked_at(client):
+    from chronology.models import Prompt
+
+    school, teacher, dsl, child = setup_school()
+    for days_ago in (20, 12, 3):
+        observe(school, child, teacher, days_ago=days_ago, categories=("hunger",), significant=True,
+                description="Asked for toast twice before the bell and ate it very quickly.")
+    stored = db.session.scalars(select(Prompt).where(Prompt.child_id == child.id).order_by(Prompt.id)).all()
+    assert len(stored) >= 2
+    # One prompt seen by the DSL, the rest not (acknowledging through the page would take its group too).
+    from chronology.models.types import utcnow
+    stored[-1].status, stored[-1].acknowledged_by, stored[-1].acknowledged_at = "acknowledged", dsl, utcnow()
+    db.session.commit()
+    shared = {p.rule for p in db.session.scalars(select(Prompt).where(Prompt.child_id == child.id))
+              if p.status in ("acknowledged", "actioned")}
+    unseen = {p.rule for p in db.session.scalars(select(Prompt).where(Prompt.child_id == child.id))} - shared
+    assert shared and unseen, "the test needs one prompt looked at and one not"
+    login(client, dsl.email)
+    for kind, expect_unseen in (("multi-agency", False), ("full", True)):
+        response = export(client, child, kind=kind, reason="Repeated hunger, now shared with the team.")
+        assert response.status_code == 200, kind
+        text = flat(" ".join(pdf_pages(response.data)))
+        for rule in shared:
+            assert f"rule {rule}." in text, (kind, rule)
+        for rule in unseen:
+            assert (f"rule {rule}." in text) is expect_unseen, (kind, rule)

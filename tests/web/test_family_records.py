@@ -103,3 +103,26 @@ def test_a_record_is_marked_not_for_the_family_with_a_reason(app):
     assert mark.reason.startswith("Father's new address")
     family.mark_withheld(child, dsl, "family-member", member.id, False, "Mother agreed")
     assert family.withheld_marks(child) == []
+
+
+def test_a_baby_added_to_the_household_brings_the_childs_prompts_up_to_date(app):
+    from chronology.models import Prompt
+    from chronology.services import clock
+
+    school, dsl, child = _setting()
+    teacher = make_user(school, "staff")
+    today = clock.today()
+    from chronology.domain.observation_rules import ObservationDraft
+    from chronology.services import observations
+
+    draft = ObservationDraft(occurred_on=today, occurred_time=None, occurred_approx=False, location="Gate",
+                             categories=("injury",), source="staff", first_hand=True,
+                             description="A bruise on the cheek, seen at the gate.", child_voice="",
+                             action_taken="Told the DSL.")
+    observations.record_observation(school, child, teacher, draft, today=today)
+    rules = lambda: {p.rule for p in db.session.scalars(select(Prompt).where(Prompt.child_id == child.id))}  # noqa: E731
+    assert "E16" not in rules()
+    family.save_member(child, dsl, MemberDraft(name="Baby Roe", relationship="baby brother",
+                                               date_of_birth=today.replace(day=1) if today.day > 1 else today,
+                                               lives_with_child=True), today=today)
+    assert "E16" in rules()

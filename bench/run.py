@@ -761,8 +761,14 @@ def write(size_name: str, info: dict, pdf: dict | None, folder: Path) -> None:
         ratio = "" if r["ratio"] is None else f"{r['ratio']:.2f}"
         lines.append(f"| {r['figure']} | {r['name']}{extra} | {r['backend']} | {value} | {base} | "
                      f"{ratio} | {r['goal']} | {met} |")
-    (folder / "results.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
+    # bench/alert_fatigue.py keeps its own section in results.md, between these markers: a new run
+    # of the suite must not lose it.
+    start, end = "<!-- alert-fatigue:start -->", "<!-- alert-fatigue:end -->"
+    old = (folder / "results.md").read_text() if (folder / "results.md").exists() else ""
+    if start in old and end in old:
+        lines += ["", start + old.split(start, 1)[1].split(end, 1)[0] + end]
+    (folder / "results.md").write_text("\n".join(lines) + "\n")
 
 
 def main() -> int:

@@ -7,6 +7,7 @@ report and the one audit event per import written here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Callable
 from datetime import date
 
 from sqlalchemy import insert, select
@@ -188,18 +189,25 @@ def _users_by_email(school: School, wanted: set[str]) -> dict[str, int]:
     return found
 
 
+def roll_and_staff_problems(row: Any, heading: Callable[[str], str], children: dict[str, Any],
+                            users: dict[str, int]) -> list[RowError]:
+    """A history row's child must be on this school's roll and its writer on this school's staff."""
+    errors: list[RowError] = []
+    if row.upn not in children:
+        errors.append(RowError(row.line, heading("upn"),
+                               f"No child with the UPN {row.upn} is on this school's roll; import pupils first."))
+    if row.recorded_by not in users:
+        errors.append(RowError(row.line, heading("recorded_by"), f"{row.recorded_by} is not a user of this school."))
+    return errors
+
+
 def _check_against_records(parsed: ObservationFile, children: dict[str, tuple[int, date]],
                            users: dict[str, int], today: date) -> list[RowError]:
     """What only the database can tell: is the child on this roll, the writer on this staff, the date possible."""
     errors: list[RowError] = []
     for row in parsed.rows:
         child = children.get(row.upn)
-        if child is None:
-            errors.append(RowError(row.line, parsed.heading("upn"),
-                                   f"No child with the UPN {row.upn} is on this school's roll; import pupils first."))
-        if row.recorded_by not in users:
-            errors.append(RowError(row.line, parsed.heading("recorded_by"),
-                                   f"{row.recorded_by} is not a user of this school."))
+        errors.extend(roll_and_staff_problems(row, parsed.heading, children, users))
         if child is not None:
             # The same rules as a concern logged by hand, so the two can never disagree.
             for name, reason in problems(_draft(row), date_of_birth=child[1], today=today).items():

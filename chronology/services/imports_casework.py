@@ -19,7 +19,7 @@ from ..models import Child, LifeEvent, Observation, ObservationVersion, Referral
 from ..models.types import utcnow
 from . import clock, prompts
 from .casework import ReferralDraft, consent_problems
-from .imports import ImportReport, _commit, _text, _users_by_email
+from .imports import ImportReport, _commit, _text, _users_by_email, roll_and_staff_problems
 
 # Dates each kind of record carries, by the column that gives them.
 _DATES = ("date", "concern_date", "outcome_on", "follow_up_on", "ended_on")
@@ -92,12 +92,7 @@ def _check_against_records(parsed: CaseworkFile, school: School, children: dict[
     levels = school.need_level_names
     for row in parsed.rows:
         child = children.get(row.upn)
-        if child is None:
-            errors.append(RowError(row.line, parsed.heading("upn"),
-                                   f"No child with the UPN {row.upn} is on this school's roll; import pupils first."))
-        if row.recorded_by not in users:
-            errors.append(RowError(row.line, parsed.heading("recorded_by"),
-                                   f"{row.recorded_by} is not a user of this school."))
+        errors.extend(roll_and_staff_problems(row, parsed.heading, children, users))
         if row.record == "referral":
             for name, reason in consent_problems(_consent_draft(row, levels), levels).items():
                 errors.append(RowError(row.line, parsed.heading(name), reason))

@@ -15,18 +15,35 @@
 
   function clear() { list.innerHTML = ""; list.hidden = true; say(""); }
 
+  // The server's list of same-name children, or its "Chosen" line, belongs to the old name.
+  var shown = document.createElement("p");
+  shown.className = "chosen-child";
+  shown.id = "chosen-by-search";
+  shown.hidden = true;
+  list.parentNode.insertBefore(shown, list.nextSibling);
+  function forgetChoice() {
+    ["child-choice", "chosen-child", "namesake-warning"].forEach(function (id) {
+      var old = document.getElementById(id);
+      if (old) { old.parentNode.removeChild(old); }
+    });
+  }
+
   function show(children) {
     list.innerHTML = "";
     children.forEach(function (child) {
       var item = document.createElement("li");
       var button = document.createElement("button");
       button.type = "button";
-      button.textContent = child.name + ", year " + child.year_group;
+      var label = child.name + ", year " + child.year_group + ", born " + child.born;
+      button.textContent = label;
       button.addEventListener("click", function () {
         hidden.value = String(child.id);
         input.value = child.name;
         clear();
-        say("Chosen: " + child.name);
+        forgetChoice();
+        shown.textContent = "Chosen: " + label;
+        shown.hidden = false;
+        say("Chosen: " + label);
         input.focus();
       });
       item.appendChild(button);
@@ -39,6 +56,8 @@
 
   input.addEventListener("input", function () {
     hidden.value = "";  // a new name means a new choice
+    forgetChoice();
+    shown.hidden = true;
     clearTimeout(timer);
     var q = input.value.trim();
     if (q.length < 2) { clear(); return; }

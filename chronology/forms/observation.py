@@ -48,7 +48,10 @@ class ObservationForm:
         values["categories"] = data.getlist("categories")
         values["occurred_approx"] = data.get("occurred_approx") == "yes"
         values["urgent"] = data.get("urgent") == "yes"
-        values["child_id"] = data.get("child_id", "")
+        # Without JavaScript a child is chosen from a list of radios named `child_choice`: a choice made
+        # there is the latest one, and the hidden `child_id` beside it is empty or left from before.
+        choice = str(data.get("child_choice", ""))
+        values["child_id"] = choice if choice.isdigit() else data.get("child_id", "")
         key = str(data.get("submission_key", ""))
         values["submission_key"] = key if len(key) == 32 and key.isalnum() else uuid.uuid4().hex
         form = cls(values=values)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 from flask import abort
-from sqlalchemy import and_, literal_column, select
+from sqlalchemy import and_, func, literal_column, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ..domain.names import query_terms
+from ..domain.names import query_terms, search_key
 from ..domain.observation_rules import ObservationDraft, problems
 from ..extensions import db
 from ..models import Child, Membership, Observation, ObservationVersion, School, User
@@ -36,6 +36,15 @@ def find_children(school: School, query: str, limit: int = 10) -> list[Child]:
         stmt = stmt.where(Child.search_key.contains(term, autoescape=True))
     stmt = stmt.order_by(Child.legal_surname, Child.legal_forename, Child.id).limit(limit)
     return list(db.session.scalars(stmt))
+
+
+def namesakes(child: Child) -> int:
+    """How many other children on the roll are shown by the same name, so the chooser can warn."""
+    same_surname = select(Child).where(
+        Child.school_id == child.school_id, Child.left_on.is_(None), Child.id != child.id,
+        func.lower(Child.legal_surname) == child.legal_surname.lower())
+    shown = search_key(child.display_name)
+    return sum(1 for other in db.session.scalars(same_surname) if search_key(other.display_name) == shown)
 
 
 def _storable_id(record_id: int | None) -> bool:

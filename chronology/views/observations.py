@@ -40,7 +40,8 @@ def _advice(description: object, child_voice: object) -> list[dict[str, str | in
 def _render_form(form: ObservationForm, *, child: Child | None, matches: list[Child], status: int = 200):
     return render_template(
         "observations/new.html", form=form, values=form.values, errors=form.errors, child=child,
-        matches=matches, child_categories=CHILD_CATEGORIES, family_categories=FAMILY_CATEGORIES,
+        matches=matches, namesakes=service.namesakes(child) if child is not None else 0,
+        child_categories=CHILD_CATEGORIES, family_categories=FAMILY_CATEGORIES,
         strength=STRENGTH_CATEGORY, sources=SOURCES,
         advice=_advice(form.values.get("description"), form.values.get("child_voice")), advice_labels=KIND_LABELS,
     ), status
@@ -141,8 +142,10 @@ def search_children():
     """Names for the type-ahead. POST keeps the typed name out of URLs and server logs."""
     query = (request.get_json(silent=True) or {}).get("q", "") if request.is_json else request.form.get("q", "")
     found = service.find_children(current_school(), str(query)[:100], limit=10)
+    # Two children may share a name: the date of birth tells them apart.
     response = jsonify([
-        {"id": c.id, "name": c.display_name, "year_group": c.year_group} for c in found
+        {"id": c.id, "name": c.display_name, "year_group": c.year_group,
+         "born": c.date_of_birth.strftime("%d/%m/%Y")} for c in found
     ])
     response.headers["Cache-Control"] = "no-store"
     return response

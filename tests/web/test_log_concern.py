@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from chronology.extensions import db
 from chronology.models import AuditEvent, Observation
-from tests.factories import PASSWORD, login, make_child, make_school, make_user, post_form
+from tests.factories import PASSWORD, csrf_from, login, make_child, make_school, make_user, post_form
 
 
 def _concern(child_id, **overrides):
@@ -70,13 +71,63 @@ def test_two_children_matching_are_offered_as_a_choice_and_nothing_typed_is_lost
     assert db.session.scalar(select(Observation)) is None
 
 
+def _namesakes(school):
+    older = make_child(school, "Oskar", "Walsh", year_group="3", date_of_birth=date(2019, 9, 26))
+    younger = make_child(school, "Oskar", "Walsh", year_group="3", date_of_birth=date(2020, 3, 14))
+    return older, younger
+
+
+def test_without_javascript_a_child_who_shares_a_name_is_chosen_from_the_list_and_the_concern_saved(client):
+    school = make_school()
+    teacher = make_user(school, "staff")
+    _older, younger = _namesakes(school)
+    login(client, teacher.email)
+    offered = post_form(client, "/observations/new", _concern("", child_query="oskar walsh"))
+    html = offered.get_data(as_text=True)
+    assert offered.status_code == 400
+    assert "born 26/09/2019" in html and "born 14/03/2020" in html
+    # A browser without JavaScript sends the empty hidden child_id first, then the chosen radio.
+    payload = [(k, v) for k, v in _concern("", child_query="oskar walsh").items() if k not in ("child_id", "categories")]
+    payload += [("categories", "hunger"), ("child_id", ""), ("child_choice", str(younger.id)),
+                ("csrf_token", csrf_from(html))]
+    response = client.post("/observations/new", data=MultiDict(payload))
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    assert db.session.scalars(select(Observation)).one().child_id == younger.id
+
+
+def test_a_choice_from_the_list_is_kept_when_another_answer_needs_fixing(client):
+    school = make_school()
+    teacher = make_user(school, "staff")
+    older, _younger = _namesakes(school)
+    login(client, teacher.email)
+    response = post_form(client, "/observations/new",
+                         _concern("", child_query="oskar walsh", child_choice=str(older.id), description=""))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "More than one child matches" not in html
+    assert f'name="child_id" id="child_id" value="{older.id}"' in html
+    assert "Chosen: <strong>Oskar Walsh</strong>, year 3, born 26/09/2019" in html
+    assert "1 other child at this school has the same name" in html
+    assert db.session.scalar(select(Observation)) is None
+
+
+def test_type_ahead_tells_two_children_of_the_same_name_apart(client):
+    school = make_school()
+    teacher = make_user(school, "staff")
+    _namesakes(school)
+    login(client, teacher.email)
+    page = client.get("/observations/new").get_data(as_text=True)
+    found = client.post("/observations/children/search", json={"q": "oskar"},
+                        headers={"X-CSRFToken": csrf_from(page)}).get_json()
+    assert sorted(c["born"] for c in found) == ["14/03/2020", "26/09/2019"]
+
+
 def test_type_ahead_finds_children_by_post_and_ignores_accents(client):
     school = make_school()
     teacher = make_user(school, "staff")
     make_child(school, "Siobhán", "O'Neill")
     login(client, teacher.email)
     page = client.get("/observations/new").get_data(as_text=True)
-    from tests.factories import csrf_from
 
     found = client.post("/observations/children/search", json={"q": "siob"},
                         headers={"X-CSRFToken": csrf_from(page)})
@@ -189,7 +240,6 @@ def test_staff_see_only_their_own_observations(client):
 
 
 def _token(client):
-    from tests.factories import csrf_from
 
     return csrf_from(client.get("/observations/new").get_data(as_text=True))
 
@@ -215,8 +265,7 @@ def test_sending_a_concern_costs_a_few_statements_however_long_the_childs_histor
     login(client, teacher.email)
 
     def statements_for_one_concern() -> list[str]:
-        from tests.factories import csrf_from
-
+    
         token = csrf_from(client.get("/observations/new").get_data(as_text=True))
         seen: list[str] = []
 

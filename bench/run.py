@@ -609,7 +609,7 @@ def growth(backend: str, name: str, sizes: list[int], times: list[float]) -> Non
 # --- one backend ---------------------------------------------------------------------------------
 
 
-def run_backend(backend: str, size: dict, tmp: Path, skip_http: bool) -> None:
+def run_backend(backend: str, size: dict, tmp: Path, skip_http: bool, prompts_only: bool = False) -> None:
     from bench import generate
     from chronology.extensions import db
     from chronology.models import Child, User
@@ -650,6 +650,8 @@ def run_backend(backend: str, size: dict, tmp: Path, skip_http: bool) -> None:
         # The prompts must exist before the dashboard is measured: figure 4 first.
         log(f"{backend}: figure 4 (prompt evaluation)")
         eval_full = figure_4(backend, app, url, ctx, size["runs"])
+        if prompts_only:
+            return
         import chronology.services.clock as clock
         clock_today = clock.today
         clock.today = lambda: today  # the pages' "today" is the data's anchor day
@@ -783,6 +785,8 @@ def main() -> int:
                         help="with --skip-pdf: keep figure 5 from bench/results-pdf.json (bench_pdf.py's last run)")
     parser.add_argument("--output", type=Path, default=ROOT / "bench",
                         help="folder for results.json and results.md (default: bench/, the committed results)")
+    parser.add_argument("--prompts-only", action="store_true",
+                        help="figure 4 alone (after a change to the rules): generate, evaluate, stop")
     parser.add_argument("--append", action="store_true",
                         help="add to the figures already in bench/results.json (same size) instead of replacing them")
     args = parser.parse_args()
@@ -805,7 +809,7 @@ def main() -> int:
         os.environ["SECRET_KEY"] = SECRET
         for backend in filter(None, args.backends.split(",")):
             try:
-                run_backend(backend, size, tmp, args.skip_http)
+                run_backend(backend, size, tmp, args.skip_http, args.prompts_only)
             except Exception as error:  # one backend failing must not lose the other's figures
                 import traceback
 

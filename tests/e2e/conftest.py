@@ -97,6 +97,20 @@ AXE_RUN = """async () => {
   }));
 }"""
 
+# For a tab with JavaScript off: timers that run their callback once the current task yields.
+TIMERS_WITHOUT_JAVASCRIPT = """() => {
+  let next = 1;
+  const cancelled = new Set();
+  window.setTimeout = (fn, _ms, ...args) => {
+    const id = next++;
+    Promise.resolve().then(() => { if (!cancelled.has(id)) fn(...args); });
+    return id;
+  };
+  window.clearTimeout = id => cancelled.add(id);
+  window.requestAnimationFrame = fn => window.setTimeout(() => fn(performance.now()));
+  window.requestIdleCallback = fn => window.setTimeout(() => fn({didTimeout: false, timeRemaining: () => 50}));
+}"""
+
 # Every visible form control is named by a <label> (or, for the type-ahead's option buttons, its text).
 UNLABELLED = """() => Array.from(document.querySelectorAll('input, select, textarea'))
   .filter(el => el.type !== 'hidden' && !(el.labels && el.labels.length))
@@ -108,8 +122,9 @@ class Journey:
     it runs axe-core, checks every field has a label and saves a screenshot. A page loaded and
     left without a check fails the test, so no visited page escapes the accessibility checks."""
 
-    def __init__(self, page, base: str, folder: Path) -> None:
+    def __init__(self, page, base: str, folder: Path, *, javascript: bool = True) -> None:
         self.page = page
+        self.javascript = javascript
         self.base = base
         self.folder = folder
         self.shots: list[Path] = []
@@ -131,7 +146,13 @@ class Journey:
         page = self.page
         page.wait_for_load_state("load")
         self.unchecked = []
-        page.add_script_tag(path=str(AXE_JS))
+        if self.javascript:
+            page.add_script_tag(path=str(AXE_JS))
+        else:
+            # A page without JavaScript takes no <script> tag, but Playwright's evaluate still runs;
+            # its timers never fire, so axe-core is given ones that run as soon as it yields.
+            page.evaluate(TIMERS_WITHOUT_JAVASCRIPT)
+            page.evaluate(AXE_JS.read_text(encoding="utf-8") + "\n;undefined")
         violations = page.evaluate(AXE_RUN)
         serious = [v for v in violations if v["impact"] in ("serious", "critical")]
         if os.environ.get("E2E_AXE_LOG"):  # E2E_AXE_LOG=file lists every finding, minor ones too
@@ -153,22 +174,27 @@ class Journey:
 
 @pytest.fixture
 def journey(browser, live_server, request):
-    """Open a browser tab for the test: journey(), or journey(phone=True) for a 390x844 phone.
+    """Open a browser tab for the test: journey(), or journey(phone=True) for a 390x844 phone;
+    width= narrows the window (journey(phone=True, width=320)) and javascript=False turns scripts off.
     Each call is a separate person (its own cookies); every page each tab loaded must have been
     checked by the end of the test."""
     opened: list[tuple[object, Journey]] = []
     test_name = re.sub(r"[^a-z0-9_]+", "-", request.node.name.lower()).strip("-")
 
-    def open_tab(phone: bool = False, label: str = "") -> Journey:
+    def open_tab(phone: bool = False, label: str = "", *, javascript: bool = True,
+                 width: int | None = None) -> Journey:
+        viewport = dict(PHONE if phone else DESKTOP)
+        if width is not None:
+            viewport["width"] = width
         # bypass_csp: the app's `script-src 'self'` would otherwise refuse the injected axe-core.
-        context = browser.new_context(viewport=PHONE if phone else DESKTOP, is_mobile=phone, has_touch=phone,
-                                      bypass_csp=True, accept_downloads=True, locale="en-GB",
-                                      timezone_id="Europe/London")
+        context = browser.new_context(viewport=viewport, is_mobile=phone, has_touch=phone,
+                                      java_script_enabled=javascript, bypass_csp=True, accept_downloads=True,
+                                      locale="en-GB", timezone_id="Europe/London")
         context.set_default_timeout(15_000)
         folder = ARTIFACTS / (test_name + (f"-{label}" if label else ""))
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True, exist_ok=True)
-        tab = Journey(context.new_page(), live_server, folder)
+        tab = Journey(context.new_page(), live_server, folder, javascript=javascript)
         opened.append((context, tab))
         return tab
 

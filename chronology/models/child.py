@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..domain.names import search_key as fold_name
+from ..domain.names import display_name as shown_name, search_key as fold_name
 from ..extensions import db
 from .types import UTCDateTime, utcnow
 
@@ -59,8 +59,7 @@ class Child(db.Model):
 
     @property
     def display_name(self) -> str:
-        forename = self.preferred_forename or self.legal_forename
-        return f"{forename} {self.legal_surname}"
+        return shown_name(self.legal_forename, self.preferred_forename, self.legal_surname)
 
     @property
     def full_legal_name(self) -> str:

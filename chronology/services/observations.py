@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Iterable
 
 from flask import abort
-from sqlalchemy import and_, func, literal_column, select
+from sqlalchemy import and_, literal_column, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ..domain.names import query_terms, search_key
+from ..domain.names import display_name, namesake_counts, query_terms, search_key
 from ..domain.observation_rules import ObservationDraft, problems
 from ..extensions import db
 from ..models import Child, Membership, Observation, ObservationVersion, School, User
@@ -40,11 +41,28 @@ def find_children(school: School, query: str, limit: int = 10) -> list[Child]:
 
 def namesakes(child: Child) -> int:
     """How many other children on the roll are shown by the same name, so the chooser can warn."""
-    same_surname = select(Child).where(
-        Child.school_id == child.school_id, Child.left_on.is_(None), Child.id != child.id,
-        func.lower(Child.legal_surname) == child.legal_surname.lower())
-    shown = search_key(child.display_name)
-    return sum(1 for other in db.session.scalars(same_surname) if search_key(other.display_name) == shown)
+    return namesakes_among(child.school_id, [child]).get(child.id, 0)
+
+
+def namesakes_among(school_id: int, children: Iterable[Child]) -> dict[int, int]:
+    """For the children a list page shows: how many others at the school each shares a name with,
+    in one query whatever the length of the list. A child with a count needs telling apart (year
+    and date of birth). Children who have left count only when shown themselves."""
+    shown = {child.id: child for child in children}
+    if not shown:
+        return {}
+    # A folded name ends with the folded surname (see Child.refresh_search_key), so this finds every
+    # possible namesake with accents and capitals set aside on both databases; the domain decides.
+    surnames = {search_key(child.legal_surname) for child in shown.values()}
+    candidates = db.session.execute(
+        select(Child.id, Child.legal_forename, Child.preferred_forename, Child.legal_surname)
+        .where(Child.school_id == school_id, or_(Child.left_on.is_(None), Child.id.in_(shown)),
+               or_(*(Child.search_key.endswith(f" {surname}", autoescape=True) for surname in surnames)))
+    ).all()
+    return namesake_counts(
+        ((child.id, child.display_name) for child in shown.values()),
+        ((row.id, display_name(row.legal_forename, row.preferred_forename, row.legal_surname))
+         for row in candidates))
 
 
 def _storable_id(record_id: int | None) -> bool:

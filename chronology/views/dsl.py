@@ -22,9 +22,13 @@ bp = Blueprint("dsl", __name__, url_prefix="/dsl")
 @bp.get("/queue")
 @roles_required("dsl")
 def queue():
-    page = observation_service.unreviewed(current_school(), page=page_number(request.args.get("page")))
-    return render_template("dsl/queue.html", observations=page.items, page=page,
-                           phone_referrals=deadlines.awaiting_written_confirmation(current_school()))
+    school = current_school()
+    page = observation_service.unreviewed(school, page=page_number(request.args.get("page")))
+    phone_referrals = deadlines.awaiting_written_confirmation(school)
+    namesakes = observation_service.namesakes_among(
+        school.id, [o.child for o in page.items] + [p.child for p in phone_referrals])
+    return render_template("dsl/queue.html", observations=page.items, page=page, phone_referrals=phone_referrals,
+                           namesakes=namesakes)
 
 
 def _render_review(observation, values, errors, status=200):

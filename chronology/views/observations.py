@@ -187,7 +187,10 @@ def _json_error(message: str):
 @bp.get("/mine")
 @roles_required(*LOGGERS)
 def mine():
-    return render_template("observations/mine.html", observations=service.written_by(current_user, current_school()))
+    school = current_school()
+    observations = service.written_by(current_user, school)
+    return render_template("observations/mine.html", observations=observations,
+                           namesakes=service.namesakes_among(school.id, [o.child for o in observations]))
 
 
 @bp.get("/<int:observation_id>")

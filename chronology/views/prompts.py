@@ -10,7 +10,7 @@ from ..domain.prompts import RULE_IDS, RULE_NAMES, next_step_of
 from ..models import Child, Prompt
 from ..services.paging import page_number
 from ..security import current_school, has_role, roles_required
-from ..services import prompts as service
+from ..services import observations as observation_service, prompts as service
 
 bp = Blueprint("prompts", __name__, url_prefix="/prompts")
 
@@ -89,10 +89,11 @@ def prompt_text(explanation: str) -> dict[str, object]:
 def dashboard():
     rule = request.args.get("rule", "")
     chosen = rule if rule in RULE_IDS else ""
-    page, items = service.open_prompt_items(current_school(), chosen or None,
-                                            page=page_number(request.args.get("page")))
+    school = current_school()
+    page, items = service.open_prompt_items(school, chosen or None, page=page_number(request.args.get("page")))
+    namesakes = observation_service.namesakes_among(school.id, [item.head.child for item in items])
     return render_template("prompts/dashboard.html", items=items, page=page, rule=chosen,
-                           rule_ids=RULE_IDS, rule_names=RULE_NAMES)
+                           rule_ids=RULE_IDS, rule_names=RULE_NAMES, namesakes=namesakes)
 
 
 def _render_prompt(prompt: Prompt, values: dict[str, str] | None = None,

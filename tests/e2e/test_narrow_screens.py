@@ -1,5 +1,6 @@
 """The list pages on the narrowest phones, with JavaScript on and off: nothing wider than the
-screen, and every link to act on a row reachable without scrolling sideways.
+screen, every link to act on a row reachable without scrolling sideways, and two children of the
+same name told apart.
 
 Each page is also checked by axe-core and photographed (see conftest.py)."""
 
@@ -87,6 +88,7 @@ def test_list_pages_fit_a_narrow_phone_and_every_action_is_on_screen(journey, wi
     expect(staff.page.get_by_role("heading", level=1)).to_have_text("Concerns I have logged")
     staff.check("my-records")
     _assert_fits(staff, width, "main table a", 3)
+    expect(staff.page.get_by_role("link", name="Oskar Walsh, year 3, born 26/09/2019")).to_have_count(1)
 
     lead = journey(phone=True, width=width, javascript=javascript, label=f"dsl-{label}")
     sign_in(lead, dsl.email, second_factor=True)  # a DSL starts on the queue
@@ -94,8 +96,12 @@ def test_list_pages_fit_a_narrow_phone_and_every_action_is_on_screen(journey, wi
     lead.check("queue")
     _assert_fits(lead, width, "main table a", 3)
     assert lead.page.get_by_role("link", name="Review the concern about Siobhán O'Neill-Nakamura").is_visible()
+    # The two Oskar Walshes are told apart, wherever their names are listed.
+    for told_apart in ("Oskar Walsh, year 3, born 26/09/2019", "Oskar Walsh, year 5, born 02/11/2017"):
+        expect(lead.page.get_by_role("link", name=f"Review the concern about {told_apart}")).to_have_count(1)
 
     lead.goto("/prompts/")
     expect(lead.page.get_by_role("heading", level=1)).to_have_text("Pattern prompts")
     lead.check("prompts")
     _assert_fits(lead, width, "main table a", 6)  # each prompt, and each child's chronology
+    expect(lead.page.get_by_role("link", name="Oskar Walsh, year 5, born 02/11/2017")).to_have_count(1)

@@ -10,7 +10,7 @@ from typing import Iterable, Mapping
 # The row for the DSL's own records and what happened in the child's life, below the categories.
 EVENTS_ROW = "events"
 SEVERITIES: tuple[str, ...] = ("urgent", "concern", "strength")
-EVENT_KINDS: tuple[str, ...] = ("referral", "review", "life-event")
+EVENT_KINDS: tuple[str, ...] = ("referral", "review", "life-event", "information-shared")
 UNCATEGORISED = "uncategorised"
 # Strengths belong on the picture (a chronology that shows only risk is not fair) but a run of
 # them is not a cluster of concerns, nor the "most frequent" worry.
@@ -22,7 +22,7 @@ class Mark:
     """One record on the timeline. `ref` is the anchor of the record on the chronology page."""
 
     ref: str  # "observation-12", "referral-3" ...
-    kind: str  # observation, review, referral, life-event
+    kind: str  # observation, review, referral, life-event, information-shared
     on: date
     categories: frozenset[str] = frozenset()
     severity: str = "concern"  # urgent, concern, strength; events keep "concern"
@@ -183,8 +183,9 @@ def text_alternative(timeline: Timeline, labels: Mapping[str, str] | None = None
     else:
         parts.append(f"No observations {_between(timeline.start, timeline.end)}")
     if events:
-        names = {"referral": "referral", "review": "review", "life-event": "life event"}
-        parts.append(", ".join(_plural(events[k], names[k]) for k in EVENT_KINDS if events[k]))
+        names = {"referral": ("referral", None), "review": ("review", None), "life-event": ("life event", None),
+                 "information-shared": ("record of information shared", "records of information shared")}
+        parts.append(", ".join(_plural(events[k], *names[k]) for k in EVENT_KINDS if events[k]))
     clusters = timeline.clusters
     if clusters:
         described = "; ".join(

@@ -134,6 +134,16 @@ LIFE_EVENT_KINDS: tuple[Term, ...] = (
 )
 LIFE_EVENT_SLUGS: frozenset[str] = frozenset(t.slug for t in LIFE_EVENT_KINDS)
 
+# How a DSL shared information with another agency, outside a referral.
+SHARING_METHODS: tuple[Term, ...] = (
+    Term("phone", "Phone call"),
+    Term("email", "Email"),
+    Term("secure-email", "Secure email"),
+    Term("meeting", "Meeting"),
+    Term("letter", "Letter"),
+)
+SHARING_METHOD_SLUGS: frozenset[str] = frozenset(t.slug for t in SHARING_METHODS)
+
 SCHOOL_SUPPORTS: tuple[Term, ...] = (
     Term("elsa", "Emotional literacy support (ELSA)"),
     Term("mentoring", "Mentoring"),

@@ -31,7 +31,8 @@ from ..domain.vocabulary import (
 
 # Concern is an orange so that urgent red stands out; each mark colour has 3:1 contrast against white.
 SEVERITY_COLOURS = {"urgent": "#b10e1e", "concern": "#c25400", "strength": "#00703c"}
-EVENT_COLOURS = {"referral": "#4c2c92", "review": "#505a5f", "life-event": "#1d70b8"}
+EVENT_COLOURS = {"referral": "#4c2c92", "review": "#505a5f", "life-event": "#1d70b8",
+                 "information-shared": "#005ea5"}
 CLUSTER_COLOUR = "#ffdd00"
 TEXT_COLOUR = "#0b0c0c"
 GUIDE_COLOUR = "#d8dadb"
@@ -43,7 +44,8 @@ ORDER = [t.slug for t in CATEGORIES]
 LEGEND_SPACE = 30
 COLOURS = {**SEVERITY_COLOURS, **EVENT_COLOURS}
 LEGEND = {"cluster": "Cluster (3+)", "urgent": "Urgent", "concern": "Concern",
-          "strength": "Strength", "referral": "Referral", "review": "DSL decision", "life-event": "Life event"}
+          "strength": "Strength", "referral": "Referral", "review": "DSL decision", "life-event": "Life event",
+          "information-shared": "Information shared"}
 
 
 def mark_for(entry: Entry) -> Mark:
@@ -59,6 +61,8 @@ def mark_for(entry: Entry) -> Mark:
         label = f"Referral to {label_for(AGENCIES, record.agency)}"
     elif entry.kind == "review":
         label = f"DSL decision: {label_for(REVIEW_DECISIONS, record.decision)}"
+    elif entry.kind == "information-shared":
+        label = f"Information shared with {record.with_agency}"
     else:
         label = f"Life event: {label_for(LIFE_EVENT_KINDS, record.kind)}"
     return Mark(ref, entry.kind, entry.occurred_on, frozenset(), "concern", label)

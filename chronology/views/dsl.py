@@ -42,7 +42,7 @@ def review(observation_id: int):
     observation = observation_service.visible_observation(current_user, current_school(), observation_id,
                                                           current_roles())
     observation_service.record_view(observation, current_user)
-    values = {"decision": "", "reason": "", "decided_on": clock.today().strftime("%d/%m/%Y")}
+    values = {"decision": "", "reason": "", "decided_on": clock.today().strftime("%d/%m/%Y"), "significant": ""}
     return _render_review(observation, values, {})
 
 
@@ -52,6 +52,7 @@ def record_review(observation_id: int):
     observation = observation_service.visible_observation(current_user, current_school(), observation_id,
                                                           current_roles())
     values = {k: request.form.get(k, "") for k in ("decision", "reason", "decided_on")}
+    values["significant"] = "1" if request.form.get("significant") == "1" else ""
     errors: dict[str, str] = {}
     decided_on = None
     try:
@@ -60,7 +61,8 @@ def record_review(observation_id: int):
         errors["decided_on"] = str(problem)
     try:
         review = casework.record_review(observation, current_user, values["decision"], values["reason"],
-                                        decided_on, today=clock.today(), unreadable=errors)
+                                        decided_on, today=clock.today(), unreadable=errors,
+                                        significant=values["significant"] == "1")
     except casework.InvalidRecord as invalid:
         return _render_review(observation, values, invalid.errors, status=400)
     except SQLAlchemyError as error:

@@ -152,3 +152,22 @@ def test_a_decision_can_itself_be_marked_significant_on_the_review_form(client):
     assert "Private fostering may apply: social care to assess." in pdf
     page = client.get(f"/children/{child.id}/chronology?significant=1").get_data(as_text=True)
     assert f'id="review-{review.id}"' in page
+
+
+def test_a_decision_and_information_shared_can_be_marked_and_unmarked_significant_from_the_chronology(client):
+    school, teacher, dsl, child = _setup()
+    concern = observe(school, child, teacher)
+    review = casework.record_review(concern, dsl, "monitor", "Check in each morning.", TODAY, today=TODAY)
+    shared = casework.record_information_shared(child, dsl, casework.SharingDraft(
+        TODAY, "", "Police", "phone", WHAT), today=TODAY)
+    login(client, dsl.email)
+    chronology = f"/children/{child.id}/chronology"
+    for record_type, record, now in (("review", review, True), ("information-shared", shared, False)):
+        response = post_form(client, f"/children/{child.id}/significant",
+                             {"record_type": record_type, "record_id": str(record.id), "significant": "1" if now else "0"},
+                             form_url=chronology)
+        assert response.status_code == 302 and response.headers["Location"].endswith(f"#{record_type}-{record.id}")
+        db.session.expire_all()
+        assert db.session.get(type(record), record.id).significant is now
+    marks = db.session.scalars(select(AuditEvent.object_type).where(AuditEvent.action.like("significant.%"))).all()
+    assert sorted(marks) == ["information-shared", "review"]

@@ -72,3 +72,38 @@ def test_headings_are_kept_with_what_follows_them_in_every_pdf(app):
         heading_rules = " ".join(body for selector, body in rules.items()
                                  if {"h2", "h3"} & {s.strip() for s in selector.split(",")})
         assert "break-after: avoid" in heading_rules and "page-break-after: avoid" in heading_rules, kind
+
+
+def _text_lines(page) -> list[tuple[float, str]]:
+    """The page's own lines of text (not the picture's, drawn in form XObjects), lowest first, heads and feet left out."""
+    found: list[tuple[float, str]] = []
+
+    def visit(text, cm, tm, _font, _size):  # noqa: ANN001
+        if text.strip():
+            found.append((tm[5] * cm[3] + cm[5], text.strip()))
+
+    page.extract_text(visitor_text=visit)
+    return sorted(line for line in found if 62 < line[0] < 773)
+
+
+def test_the_chronology_heading_is_never_left_at_the_foot_of_a_page_without_its_first_record(app):
+    from flask import current_app
+
+    school, dsl, child = _referred_to_the_mash()
+    for i in range(6):
+        observe(school, child, dsl, days_ago=10 + i, significant=True, child_voice="I was sad. " * (i * 5),
+                description="Long description of what was seen. " * (i * 8 + 1))
+    # Reasons of different lengths move the heading down the page until, for one of them, only the
+    # heading and the table's caption fitted at the foot of a page and every record went over.
+    for n in range(24, 31):
+        options = export_service.ExportOptions(kind="multi-agency",
+                                               reason="Worried about hunger and tiredness at home. " * (n * 2))
+        content = export_service.load_content(child, dsl, options, export_id="e" * 32,
+                                              produced_at=datetime.now(timezone.utc))
+        pdf = export_service.render_pdf(export_service.render_html(content), current_app.static_folder)
+        for page in PdfReader(io.BytesIO(pdf)).pages:
+            lines = _text_lines(page)
+            heading = [y for y, words in lines if words == "Chronology"]
+            if heading:
+                below = [words for y, words in lines if y < heading[0] and "oldest first" not in words]
+                assert any(re.fullmatch(r"\d\d/\d\d/\d{4}", w) for w in below), (n, below[:5])

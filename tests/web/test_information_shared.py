@@ -171,3 +171,17 @@ def test_a_decision_and_information_shared_can_be_marked_and_unmarked_significan
         assert db.session.get(type(record), record.id).significant is now
     marks = db.session.scalars(select(AuditEvent.object_type).where(AuditEvent.action.like("significant.%"))).all()
     assert sorted(marks) == ["information-shared", "review"]
+
+
+def test_information_shared_can_be_marked_not_for_the_family(client):
+    _school, _teacher, dsl, child = _setup()
+    shared = casework.record_information_shared(child, dsl, casework.SharingDraft(
+        TODAY, "", "Police", "phone", WHAT), today=TODAY)
+    login(client, dsl.email)
+    url = f"/children/{child.id}/withheld/information-shared/{shared.id}"
+    response = post_form(client, url, {"withheld": "1", "reason": "Names the address the mother moved to"})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"#information-shared-{shared.id}")
+    page = client.get(f"/children/{child.id}/chronology").get_data(as_text=True)
+    entry = page[page.index(f'id="information-shared-{shared.id}"'):]
+    entry = entry[:entry.index("</li>")]
+    assert "Not to be shared with the family" in entry and "Names the address the mother moved to" in entry

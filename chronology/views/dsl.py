@@ -24,6 +24,7 @@ bp = Blueprint("dsl", __name__, url_prefix="/dsl")
 def queue():
     page = observation_service.unreviewed(current_school(), page=page_number(request.args.get("page")))
     return render_template("dsl/queue.html", observations=page.items, page=page,
+                           alerts_not_sent=observation_service.alerts_not_sent(current_school()),
                            phone_referrals=deadlines.awaiting_written_confirmation(current_school()))
 
 

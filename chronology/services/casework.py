@@ -326,18 +326,19 @@ def entries_from(records: ChildRecords, *, with_reviews: bool) -> list[Entry]:
     categories_of = {o.id: frozenset(o.current.categories) for o in records.observations}
     entries = [
         Entry("observation", o.current.occurred_on, o.current.occurred_time, o.first.recorded_at,
-              categories_of[o.id], o.significant, o)
+              categories_of[o.id], o.significant, o, ref=f"observation-{o.id}")
         for o in records.observations
     ]
     if with_reviews:
         entries += [
             Entry("review", r.decided_on, None, r.created_at, categories_of.get(r.observation_id, frozenset()),
-                  False, r)
+                  False, r, ref=f"review-{r.id}", answers=f"observation-{r.observation_id}")
             for r in records.reviews
         ]
     entries += [
         Entry("referral", r.referred_on, None, r.created_at,
-              categories_of.get(r.observation_id or -1, frozenset()), r.significant, r)
+              categories_of.get(r.observation_id or -1, frozenset()), r.significant, r, ref=f"referral-{r.id}",
+              answers=f"observation-{r.observation_id}" if r.observation_id else "")
         for r in records.referrals
     ]
     entries += [

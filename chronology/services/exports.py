@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..domain.chronology import ChronologyFilter, Entry, assemble, category_counts
+from ..domain.timeline import Period
 from ..domain.vocabulary import CONSENT_NOT_NEEDED_HARM, STRENGTH_CATEGORY
 from ..extensions import db
 from ..models import (
@@ -31,7 +32,7 @@ from . import ServiceError, audit, family
 from . import referral_form as marf
 from .export_words import STAFF_WITHHELD, WITHHELD, NameScreen, Wording  # noqa: F401 (the export's API)
 from .casework import entries_from, load_child_records
-from .timeline import timeline_svg
+from .timeline import pictures_for
 
 KINDS: dict[str, str] = {
     "full": "Full chronology",
@@ -46,6 +47,9 @@ SIGNIFICANT_ONLY = frozenset({"multi-agency", "referral"})
 # Each name is matched whole and ignoring case; more than this is a list pasted by mistake.
 MAX_WITHHELD_NAMES = 50
 UK = ZoneInfo("Europe/London")
+# The timeline is drawn at the width between the PDF's page margins (A4, 14 mm each side: 182 mm,
+# 688 CSS px), so that it is never cut at the page's edge and its labels keep their size.
+TIMELINE_WIDTH = 680
 # PDF/UA-1 gives a tagged PDF that screen readers can follow; WeasyPrint renders it cleanly.
 PDF_VARIANT = "pdf/ua-1"
 
@@ -144,7 +148,7 @@ class ExportContent:
     people: marf.People
     role_of: dict[int, str] = field(default_factory=dict)
     total_entries: int = 0
-    timeline: Markup | None = None
+    timelines: list[tuple[Period, Markup]] = field(default_factory=list)
     form: marf.ReferralForm | None = None
     observations: list[Observation] = field(default_factory=list)
     # A referral always names the person making it: the agency must be able to call them back.
@@ -210,7 +214,7 @@ def load_content(child: Child, by: User, options: ExportOptions, *, export_id: s
         people=marf.load_people(child, school, produced_on),
         # The same picture as on the chronology page, drawn from the whole record; a referral
         # keeps to the form's questions and the significant events.
-        timeline=timeline_svg(everything, chart_id="export-timeline") if everything and not referral else None,
+        timelines=[] if referral else pictures_for(everything, width=TIMELINE_WIDTH, chart_id="export-timeline"),
         named_user_id=named, observations=in_order,
     )
     if referral:

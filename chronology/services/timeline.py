@@ -22,7 +22,9 @@ from pygal.etree import etree  # lxml when installed, else the standard library:
 from pygal.style import Style
 
 from ..domain.chronology import Entry
-from ..domain.timeline import EVENTS_ROW, STRENGTH, Mark, Row, Timeline, build_timeline, severity_of
+from ..domain.timeline import (
+    EVENTS_ROW, STRENGTH, Mark, Period, Row, Timeline, build_timeline, periods, severity_of,
+)
 from ..domain.vocabulary import (
     AGENCIES, CATEGORIES, LIFE_EVENT_KINDS, REVIEW_DECISIONS, label_for,
 )
@@ -260,3 +262,19 @@ def timeline_svg(view_or_entries: Any, *, start: date | None = None, end: date |
     """
     timeline = timeline_for(view_or_entries, start=start, end=end)
     return Markup(render_svg(timeline, width=width, chart_id=chart_id))
+
+
+def pictures_for(entries: list[Entry], *, width: int, chart_id: str = "timeline") -> list[tuple[Period, Markup]]:
+    """The timeline as one picture, or one per school year when the records span more than twelve months.
+
+    For a PDF, `width` is the page's content width in CSS pixels: drawn at that size the picture
+    fits between the margins with its labels at full size, instead of being cut at the page's edge.
+    """
+    found = periods(e.occurred_on for e in entries)
+    pictures = []
+    for n, period in enumerate(found, start=1):
+        within = [e for e in entries if period.start <= e.occurred_on <= period.end]
+        start, end = (period.start, period.end) if period.title else (None, None)
+        pictures.append((period, timeline_svg(within, start=start, end=end, width=width,
+                                              chart_id=chart_id if len(found) == 1 else f"{chart_id}-{n}")))
+    return pictures

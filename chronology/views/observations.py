@@ -66,7 +66,7 @@ def keeps_draft_when_signed_out(view):
 @bp.get("/new")
 @roles_required(*LOGGERS)
 def new():
-    form = ObservationForm.blank()
+    form = ObservationForm.for_today(clock.today())
     kept = drafts.waiting_for(current_user)
     if kept is not None:
         form.values.update(kept)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from chronology.extensions import db
 from chronology.models import AuditEvent, Observation
+from chronology.services import clock
 from tests.factories import PASSWORD, csrf_from, login, make_child, make_school, make_user, post_form
 
 
@@ -338,3 +339,44 @@ def test_sending_a_concern_costs_a_few_statements_however_long_the_childs_histor
     assert not [s for s in later if "saved_drafts" in s]
     # The concern is not read back after saving just to redirect to it.
     assert not [s for s in later if s.startswith("SELECT observations.")]
+
+
+def test_the_date_it_happened_starts_as_today(client):
+    teacher = make_user(make_school(), "staff")
+    login(client, teacher.email)
+    html = client.get("/observations/new").get_data(as_text=True)
+    assert f'name="occurred_on" type="text" inputmode="numeric" value="{clock.today():%d/%m/%Y}"' in html
+
+
+def test_times_and_dates_written_the_usual_ways_are_accepted_and_kept_in_one_form(client):
+    school = make_school()
+    teacher = make_user(school, "staff")
+    child = make_child(school, "Amira", "Okafor")
+    login(client, teacher.email)
+    yesterday = date.today() - timedelta(days=1)
+    written = [(f"{yesterday.day}/{yesterday.month}/{yesterday:%y}", "8.50", time(8, 50)),
+               (f"{yesterday.day} {yesterday:%b %Y}", "8:50am", time(8, 50)),
+               (f"{yesterday.day}-{yesterday.month}-{yesterday.year}", "2.15 pm", time(14, 15)),
+               (f"{yesterday:%d/%m/%Y}", "0850", time(8, 50))]
+    for occurred_on, occurred_time, _ in written:
+        response = post_form(client, "/observations/new", _concern(child.id, occurred_on=occurred_on,
+                                                                   occurred_time=occurred_time))
+        assert response.status_code == 302, (occurred_on, occurred_time)
+    kept = [(o.current.occurred_on, o.current.occurred_time)
+            for o in db.session.scalars(select(Observation).order_by(Observation.id))]
+    assert kept == [(yesterday, t) for _, _, t in written]
+
+
+def test_an_ambiguous_time_is_refused_and_the_readable_date_is_shown_as_it_was_read(client):
+    school = make_school()
+    teacher = make_user(school, "staff")
+    child = make_child(school, "Amira", "Okafor")
+    login(client, teacher.email)
+    yesterday = date.today() - timedelta(days=1)
+    response = post_form(client, "/observations/new", _concern(
+        child.id, occurred_on=f"{yesterday.day}/{yesterday.month}/{yesterday:%y}", occurred_time="2.15"))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "could be in the morning or the afternoon: write 2:15am or 14:15 for 2:15pm" in html
+    assert f'value="{yesterday:%d/%m/%Y}"' in html
+    assert db.session.scalars(select(Observation)).all() == []

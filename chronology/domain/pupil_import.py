@@ -177,7 +177,7 @@ def read_text(raw: str, *, limit: int | None = None, lines_ok: bool = False) -> 
 
 def read_optional_date(raw: str) -> date | None:
     """A UK or ISO date, or None for an empty cell; DateProblem (a ValueError) when it cannot be read."""
-    return parse_date(raw) if raw.strip() else None
+    return parse_date(raw, two_digit_years=False) if raw.strip() else None
 
 
 R = TypeVar("R")
@@ -385,12 +385,12 @@ def _read_value(name: str, raw: str, today: date) -> object:
     if len(text) > MAX_LENGTH.get(name, len(text)):
         raise ValueError(f"This is longer than {MAX_LENGTH[name]} characters.")
     if name == "date_of_birth":
-        born = parse_date(text)
+        born = parse_date(text, two_digit_years=False)
         if born > today:
             raise ValueError(f"The date of birth {born:%d/%m/%Y} is in the future.")
         return born
     if name in ("joined_on", "left_on"):
-        return parse_date(text) if text else None
+        return parse_date(text, two_digit_years=False) if text else None
     if name == "preferred_forename":
         return text or None
     if name == "gender":

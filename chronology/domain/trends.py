@@ -33,6 +33,13 @@ class Trends:
     referrals: dict[tuple[str, str], int] = field(default_factory=dict)  # (agency, status) -> referrals
 
     @property
+    def months_shown(self) -> tuple[date, ...]:
+        """The months the page's table opens on: from the first with an observation to this one,
+        so a school that began in the spring is not shown a row of empty months first."""
+        first = min((m for m, n in self.observations_by_month.items() if n), default=None)
+        return self.months if first is None else tuple(m for m in self.months if m >= first)
+
+    @property
     def categories(self) -> list[str]:
         """Categories seen, most observations first."""
         totals = {slug: sum(months.values()) for slug, months in self.by_month.items()}

@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 from stdnum.gb import upn as _upn
-from stdnum.exceptions import ValidationError
+from stdnum.exceptions import (
+    InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError,
+)
+
+# In the words a school office uses: a UPN's first character is its check letter.
+_REASONS = (
+    (InvalidChecksum, "the check letter at the start does not match the 12 characters after it; "
+                      "check it was copied exactly"),
+    (InvalidLength, "a UPN has 13 characters"),
+    (InvalidFormat, "a UPN is a check letter, 11 digits, then a digit or a letter"),
+    (InvalidComponent, "characters 2 to 4 are not the number of a local authority"),
+)
 
 
 def upn_problem(value: str) -> str | None:
@@ -11,7 +22,11 @@ def upn_problem(value: str) -> str | None:
     try:
         _upn.validate(value)
     except ValidationError as error:
-        return f"{value!r} is not a valid UPN: {error.message.lower().rstrip('.')}."
+        reason = next((words for kind, words in _REASONS if isinstance(error, kind)),
+                      error.message.lower().rstrip("."))
+        if isinstance(error, InvalidLength):
+            reason += f", not {len(_upn.compact(value))}"
+        return f"{value!r} is not a valid UPN: {reason}."
     return None
 
 

@@ -88,7 +88,10 @@ REVIEW_DECISIONS: tuple[Term, ...] = (
     Term("other", "Other"),
 )
 REVIEW_DECISION_SLUGS: frozenset[str] = frozenset(t.slug for t in REVIEW_DECISIONS)
-REFERRAL_DECISIONS: frozenset[str] = frozenset({"refer-social-care", "refer-police", "refer-health"})
+# A decision to refer leads to the referral form, with the agency it names already chosen.
+REFERRAL_AGENCY: dict[str, str] = {"refer-social-care": "social-care", "refer-police": "police",
+                                   "refer-health": "health"}
+REFERRAL_DECISIONS: frozenset[str] = frozenset(REFERRAL_AGENCY)
 
 AGENCIES: tuple[Term, ...] = (
     Term("early-help", "Early help"),

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import date
 
 from werkzeug.datastructures import MultiDict
 
-from ..domain.dates import DateProblem, parse_date, parse_time
+from ..domain.dates import DateProblem, clock_time, parse_date, parse_time, uk_date
 from ..domain.observation_rules import ObservationDraft
 
 TEXT_FIELDS = ("child_query", "occurred_on", "occurred_time", "location", "source", "first_hand",
@@ -30,11 +31,18 @@ class ObservationForm:
         return cls(values=values)
 
     @classmethod
+    def for_today(cls, today: date) -> "ObservationForm":
+        """A new concern: most are written the day they happen, so the date starts as today."""
+        form = cls.blank()
+        form.values["occurred_on"] = uk_date(today)
+        return form
+
+    @classmethod
     def from_draft(cls, draft: ObservationDraft) -> "ObservationForm":
         form = cls.blank()
         form.values.update(
-            occurred_on=draft.occurred_on.strftime("%d/%m/%Y") if draft.occurred_on else "",
-            occurred_time=draft.occurred_time.strftime("%H:%M") if draft.occurred_time else "",
+            occurred_on=uk_date(draft.occurred_on) if draft.occurred_on else "",
+            occurred_time=clock_time(draft.occurred_time) if draft.occurred_time else "",
             occurred_approx=draft.occurred_approx, location=draft.location,
             categories=list(draft.categories), source=draft.source,
             first_hand="yes" if draft.first_hand else "no", description=draft.description,
@@ -58,11 +66,13 @@ class ObservationForm:
         occurred_on = occurred_time = None
         try:
             occurred_on = parse_date(str(values["occurred_on"]))
+            values["occurred_on"] = uk_date(occurred_on)  # shown again as it was read: "2 Dec 26" is 02/12/2026
         except DateProblem as problem:
             form.errors["occurred_on"] = str(problem) if values["occurred_on"] else \
                 "Enter the date it happened, for example 27/03/2026."
         try:
             occurred_time = parse_time(str(values["occurred_time"]))
+            values["occurred_time"] = clock_time(occurred_time) if occurred_time else ""
         except DateProblem as problem:
             form.errors["occurred_time"] = str(problem)
         first_hand = {"yes": True, "no": False}.get(str(values["first_hand"]))

@@ -207,6 +207,6 @@ def change_password():
 def insist_on_own_password():
     """Until someone has chosen their own password, the only page they can use is the one to choose it."""
     if (current_user.is_authenticated and current_user.must_change_password
-            and request.endpoint not in ("auth.change_password", "auth.logout", "static")):
+            and request.endpoint not in ("auth.change_password", "auth.logout", "static", "home.favicon")):
         return redirect(url_for("auth.change_password"))
     return None

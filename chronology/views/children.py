@@ -9,8 +9,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..domain.chronology import ChronologyFilter, lines
 from ..domain.dates import DateProblem, parse_date
 from ..domain.vocabulary import (
-    AGENCIES, CATEGORIES, LIFE_EVENT_KINDS, PARENTS_TOLD, REFERRAL_KINDS, REFERRAL_STATUSES, SCHOOL_SUPPORTS,
-    SHARING_METHODS, Term,
+    AGENCIES, AGENCY_SLUGS, CATEGORIES, LIFE_EVENT_KINDS, PARENTS_TOLD, REFERRAL_KINDS, REFERRAL_STATUSES,
+    SCHOOL_SUPPORTS, SHARING_METHODS, Term,
 )
 from ..extensions import db
 from ..forms.casework import (
@@ -99,6 +99,8 @@ def new_referral(child_id: int):
     child = _child(child_id)
     if request.method == "GET":
         values = {"status": "awaiting-response", "referred_on": clock.today().strftime("%d/%m/%Y")}
+        if request.args.get("agency", "") in AGENCY_SLUGS:
+            values["agency"] = request.args["agency"]  # carried from the decision to refer
         return _render_referral(child, values, {})
     values, draft, errors = read_referral(request.form, _linked_observation(child))
     try:

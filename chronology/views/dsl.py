@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..domain.dates import DateProblem, parse_date
-from ..domain.vocabulary import REFERRAL_DECISIONS, REVIEW_DECISIONS
+from ..domain.vocabulary import REFERRAL_AGENCY, REFERRAL_DECISIONS, REVIEW_DECISIONS, label_for
 from ..extensions import db
 from ..models import Review
 from ..services.paging import page_number
@@ -24,6 +24,7 @@ bp = Blueprint("dsl", __name__, url_prefix="/dsl")
 def queue():
     page = observation_service.unreviewed(current_school(), page=page_number(request.args.get("page")))
     return render_template("dsl/queue.html", observations=page.items, page=page,
+                           alerts_not_sent=observation_service.alerts_not_sent(current_school()),
                            phone_referrals=deadlines.awaiting_written_confirmation(current_school()))
 
 
@@ -67,7 +68,10 @@ def record_review(observation_id: int):
         return _render_review(observation, values, invalid.errors, status=400)
     except SQLAlchemyError as error:
         return _render_review(observation, values, save_failed(error, "a review", "reason"), status=STATUS)
-    if review.decision in REFERRAL_DECISIONS:
+    decided = f"Decision recorded for {observation.child.display_name}: {label_for(REVIEW_DECISIONS, review.decision)}."
+    if review.decision in REFERRAL_AGENCY:
+        flash(f"{decided} Now record the referral itself.", "success")
         return redirect(url_for("children.new_referral", child_id=observation.child_id,
-                                observation=observation.id))
+                                observation=observation.id, agency=REFERRAL_AGENCY[review.decision]))
+    flash(decided, "success")
     return redirect(url_for("dsl.queue"))

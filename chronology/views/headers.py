@@ -15,7 +15,7 @@ def register(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
-        if request.endpoint != "static":
+        if request.endpoint not in ("static", "home.favicon"):
             # Pages may show a child's details, or a secret during sign-in: never keep them in a cache.
             response.headers["Cache-Control"] = "no-store"
         if app.config.get("SESSION_COOKIE_SECURE"):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, current_app, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from ..security import current_roles
@@ -21,3 +21,11 @@ def index():
     if "admin" in roles:
         return redirect(url_for("admin.users"))
     return render_template("home/no_role.html", user=current_user)
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers and tools ask for /favicon.ico whatever the page says: answer with the site's icon."""
+    response = current_app.send_static_file("favicon.svg")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response

@@ -24,8 +24,9 @@ def _rule_label(rule: str) -> str:
 @bp.get("/")
 @roles_required("dsl")
 def index():
-    trends = service.trends_for(current_school(), clock.today())
-    return render_template("trends/index.html", trends=trends, rule_label=_rule_label)
+    today = clock.today()
+    trends = service.trends_for(current_school(), today)
+    return render_template("trends/index.html", trends=trends, today=today, rule_label=_rule_label)
 
 
 @bp.get("/trends.csv")

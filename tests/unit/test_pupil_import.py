@@ -129,7 +129,13 @@ def test_bad_cp_plan_and_leaving_before_joining_are_errors():
 def test_wrong_upn_check_letter_is_reported_with_line_and_column():
     result = parse(f"{CANONICAL}\n{UPN1},Zoë,,Nguyễn,04/05/2015,F,5,N\n{bad_upn()},Ann,,Lee,04/05/2015,F,5,N\n")
     assert [(e.line, e.column) for e in result.errors] == [(3, "upn")]
-    assert "not a valid UPN" in result.errors[0].reason
+    assert "not a valid UPN: the check letter at the start does not match" in result.errors[0].reason
+    assert "checksum" not in result.errors[0].reason and "digit" not in result.errors[0].reason
+
+
+def test_a_upn_of_the_wrong_length_says_how_long_a_upn_is():
+    result = parse(f"{CANONICAL}\n{UPN1[:-1]},Zoë,,Nguyễn,04/05/2015,F,5,N\n")
+    assert result.errors[0].reason.endswith("a UPN has 13 characters, not 12.")
 
 
 def test_upn_with_spaces_and_lower_case_is_cleaned():

@@ -66,6 +66,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "auth.confirm": SIGNED_IN,
     "auth.change_password": SIGNED_IN,
     "home.index": SIGNED_IN,
+    "home.favicon": PUBLIC,
     "observations.new": LOGGERS,
     "observations.create": LOGGERS,
     "observations.search_children": LOGGERS,
@@ -288,6 +289,7 @@ def test_authorization_matrix(app, no_rate_limit):
             if got != expected and not (expected == "open" and got in ("ok", "login")):
                 failures.append(f"{where}: expected {expected}, got {got} ({response.status_code})")
             body_text = response.get_data(as_text=True)
+            response.close()  # a file sent from disk (the icon) keeps it open until then
             if CONCERN_TEXT in body_text:
                 seen_by.add(name)
             if name != "staff" and name != "dsl" and CONCERN_TEXT in body_text:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from chronology.extensions import db
 from chronology.models import AuditEvent, Observation
+from chronology.services import clock
 from tests.factories import PASSWORD, csrf_from, login, make_child, make_school, make_user, post_form
 
 
@@ -195,6 +196,7 @@ def test_urgent_concern_shows_plain_guidance_and_emails_the_dsls_a_link_only(cli
                          _concern(child.id, urgent="yes", description="Said her stepdad hit her with a belt."))
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Speak to the DSL now, in person" in page
+    assert "the designated safeguarding lead has been emailed" in page
     assert "call 999" in page
     assert "children's social care" in page
     messages = mailbox.wait(1)
@@ -210,7 +212,7 @@ def test_urgent_concern_shows_plain_guidance_and_emails_the_dsls_a_link_only(cli
         assert secret not in messages[0]["message"]["Subject"]
 
 
-def test_a_concern_is_saved_even_when_the_mail_server_is_down(app, client):
+def test_a_concern_is_saved_when_the_mail_server_is_down_and_the_page_says_the_email_was_not_sent(app, client):
     app.config["MAIL_PORT"] = 1  # nothing listens there
     school = make_school()
     teacher = make_user(school, "staff")
@@ -219,9 +221,57 @@ def test_a_concern_is_saved_even_when_the_mail_server_is_down(app, client):
     login(client, teacher.email)
     response = post_form(client, "/observations/new", _concern(child.id, urgent="yes"))
     assert response.status_code == 302
-    assert "Speak to the DSL now" in client.get(response.headers["Location"]).get_data(as_text=True)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Find the DSL now: the email was not sent" in page
+    assert "the email to the designated safeguarding lead was not sent" in page
+    assert "has been emailed" not in page
+    assert "call 999" in page
     assert db.session.scalars(select(Observation)).one().urgent
     assert "alert.failed" in db.session.scalars(select(AuditEvent.action)).all()
+
+
+def test_an_urgent_concern_at_a_school_with_no_dsl_account_says_no_one_was_emailed(client, mailbox):
+    school = make_school()
+    teacher = make_user(school, "staff")
+    child = make_child(school)
+    login(client, teacher.email)
+    response = post_form(client, "/observations/new", _concern(child.id, urgent="yes"))
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "no designated safeguarding lead at this school has an account to email" in page
+    assert "has been emailed" not in page
+
+
+def test_the_dsl_home_page_shows_an_urgent_concern_whose_alert_failed_at_the_top_until_it_is_reviewed(app, client):
+    school = make_school()
+    teacher = make_user(school, "staff")
+    dsl = make_user(school, "dsl")
+    child = make_child(school, "Amara", "Osei")
+    emailed = make_child(school, "Bea", "Lund")
+    other_school = make_school()
+    other_teacher = make_user(other_school, "staff")
+    make_user(other_school, "dsl")
+    stranger = make_child(other_school, "Cato", "Rees")
+    login(client, teacher.email)
+    post_form(client, "/observations/new", _concern(emailed.id, urgent="yes"))  # the mail server is up
+    app.config["MAIL_PORT"] = 1
+    post_form(client, "/observations/new", _concern(child.id, urgent="yes"))
+    login(client, other_teacher.email)
+    post_form(client, "/observations/new", _concern(stranger.id, urgent="yes"))
+    failed = db.session.scalars(select(Observation).where(Observation.child_id == child.id)).one()
+
+    login(client, dsl.email)
+    html = client.get("/dsl/queue").get_data(as_text=True)
+    assert "whose email alert was not sent" in html
+    section = html[html.index('id="alerts-not-sent"'):html.index("</section>", html.index('id="alerts-not-sent"'))]
+    assert html.index('id="alerts-not-sent"') < html.index("<table")
+    assert "Amara Osei" in section and f"/dsl/observations/{failed.id}/review" in section
+    assert "Bea Lund" not in section and "Cato Rees" not in section
+
+    done = post_form(client, f"/dsl/observations/{failed.id}/review",
+                     {"decision": "monitor", "reason": "Spoke to the teacher and the child.",
+                      "decided_on": date.today().strftime("%d/%m/%Y")})
+    assert done.status_code == 302
+    assert "whose email alert was not sent" not in client.get("/dsl/queue").get_data(as_text=True)
 
 
 def test_staff_see_only_their_own_observations(client):
@@ -289,3 +339,44 @@ def test_sending_a_concern_costs_a_few_statements_however_long_the_childs_histor
     assert not [s for s in later if "saved_drafts" in s]
     # The concern is not read back after saving just to redirect to it.
     assert not [s for s in later if s.startswith("SELECT observations.")]
+
+
+def test_the_date_it_happened_starts_as_today(client):
+    teacher = make_user(make_school(), "staff")
+    login(client, teacher.email)
+    html = client.get("/observations/new").get_data(as_text=True)
+    assert f'name="occurred_on" type="text" inputmode="numeric" value="{clock.today():%d/%m/%Y}"' in html
+
+
+def test_times_and_dates_written_the_usual_ways_are_accepted_and_kept_in_one_form(client):
+    school = make_school()
+    teacher = make_user(school, "staff")
+    child = make_child(school, "Amira", "Okafor")
+    login(client, teacher.email)
+    yesterday = date.today() - timedelta(days=1)
+    written = [(f"{yesterday.day}/{yesterday.month}/{yesterday:%y}", "8.50", time(8, 50)),
+               (f"{yesterday.day} {yesterday:%b %Y}", "8:50am", time(8, 50)),
+               (f"{yesterday.day}-{yesterday.month}-{yesterday.year}", "2.15 pm", time(14, 15)),
+               (f"{yesterday:%d/%m/%Y}", "0850", time(8, 50))]
+    for occurred_on, occurred_time, _ in written:
+        response = post_form(client, "/observations/new", _concern(child.id, occurred_on=occurred_on,
+                                                                   occurred_time=occurred_time))
+        assert response.status_code == 302, (occurred_on, occurred_time)
+    kept = [(o.current.occurred_on, o.current.occurred_time)
+            for o in db.session.scalars(select(Observation).order_by(Observation.id))]
+    assert kept == [(yesterday, t) for _, _, t in written]
+
+
+def test_an_ambiguous_time_is_refused_and_the_readable_date_is_shown_as_it_was_read(client):
+    school = make_school()
+    teacher = make_user(school, "staff")
+    child = make_child(school, "Amira", "Okafor")
+    login(client, teacher.email)
+    yesterday = date.today() - timedelta(days=1)
+    response = post_form(client, "/observations/new", _concern(
+        child.id, occurred_on=f"{yesterday.day}/{yesterday.month}/{yesterday:%y}", occurred_time="2.15"))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "could be in the morning or the afternoon: write 2:15am or 14:15 for 2:15pm" in html
+    assert f'value="{yesterday:%d/%m/%Y}"' in html
+    assert db.session.scalars(select(Observation)).all() == []

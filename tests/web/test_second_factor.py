@@ -181,3 +181,29 @@ def test_a_new_password_never_skips_the_second_factor(client):
     response = _password_step(client, dsl.email, "a freshly chosen passphrase")
     assert response.headers["Location"].endswith("/login/two-factor")
     assert client.get("/dsl/queue").status_code == 302
+
+
+def _sign_out_form(page: str) -> str:
+    form = re.search(r'<form method="post" action="/logout" class="inline">(.*?)</form>', page, re.S)
+    assert form, "the page has no sign-out form"
+    assert 'name="csrf_token"' in form.group(1) and "Sign out</button>" in form.group(1)
+    return form.group(1)
+
+
+def test_someone_asked_to_set_up_an_authenticator_can_sign_out_instead(client):
+    dsl = make_user(make_school(), "dsl", enrolled=False)
+    _password_step(client, dsl.email)
+    page = client.get("/login/enrol").get_data(as_text=True)
+    _sign_out_form(page)
+    response = client.post("/logout", data={"csrf_token": csrf_from(page)})
+    assert response.headers["Location"].endswith("/login")
+    assert client.get("/login/enrol").headers["Location"].endswith("/login")  # nothing is left pending
+
+
+def test_someone_asked_for_their_code_can_sign_out_instead(client):
+    admin = make_user(make_school(), "admin")
+    _password_step(client, admin.email)
+    page = client.get("/login/two-factor").get_data(as_text=True)
+    _sign_out_form(page)
+    client.post("/logout", data={"csrf_token": csrf_from(page)})
+    assert client.get("/login/two-factor").headers["Location"].endswith("/login")

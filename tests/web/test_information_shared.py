@@ -55,7 +55,7 @@ def test_a_dsl_records_information_shared_and_it_is_in_the_chronology_and_both_p
     assert event.user_id == dsl.id and event.object_id == shared.id and json.loads(event.detail) == {"method": "secure-email"}
     page = client.get(f"/children/{child.id}/chronology").get_data(as_text=True)
     assert f'id="information-shared-{shared.id}"' in page and WHAT in page and "Priya Shah, health visitor" in page
-    for kind in ("full", "multi-agency"):
+    for kind in ("full", "multi-agency", "referral"):  # the referral's significant chronology too
         pdf = _pdf_text(client, child, kind)
         assert "Information shared" in pdf and "Health visiting team" in pdf, kind
         assert "Dad has moved back in." in pdf, kind

@@ -11,13 +11,19 @@ from typing import Any, Iterable
 class Entry:
     """One line of a chronology. `record` is whatever the caller loaded; this module never reads it."""
 
-    kind: str  # observation, review, referral, life-event
+    kind: str  # observation, review, referral, life-event, information-shared
     occurred_on: date
     occurred_time: time | None
     recorded_at: datetime
     categories: frozenset[str]
     significant: bool
     record: Any
+    ref: str = ""  # "observation-12": how a response names the concern it answers
+    answers: str = ""  # for a DSL's response, the ref of the concern it answers; "" when none
+
+
+# The DSL's answers to what was seen: they follow the concern they answer, never precede it.
+RESPONSES = frozenset({"review", "referral", "information-shared"})
 
 
 @dataclass(frozen=True)
@@ -75,12 +81,32 @@ class ChronologyFilter:
 
 
 def assemble(entries: list[Entry], wanted: ChronologyFilter) -> list[Entry]:
-    """Entries in the order they happened; same-day entries in the order they were recorded."""
-    chosen = [e for e in entries if wanted.admits(e)]
-    return sorted(
-        chosen,
-        key=lambda e: (e.occurred_on, e.occurred_time or time.min, e.recorded_at, e.kind),
-    )
+    """Entries in the order they happened (see `in_order`), keeping only those `wanted` admits."""
+    return in_order([e for e in entries if wanted.admits(e)])
+
+
+def in_order(entries: list[Entry]) -> list[Entry]:
+    """Day by day. Within a day: timed records by their time, then untimed ones as they were recorded;
+    a DSL's response (decision, referral, information shared) straight after the concern it answers
+    when that concern is shown on the same day, else after the day's other records.
+
+    Most of what a DSL records has a date and no time, so ordering by "time or midnight" put the
+    decision and the referral above the 08:50 disclosure they answered.
+    """
+    def own(e: Entry, after: int) -> tuple:
+        return (e.occurred_on, after, e.occurred_time is None, e.occurred_time or time.min, e.recorded_at, e.kind)
+
+    placed = {e.ref: e for e in entries if e.ref and e.kind not in RESPONSES}
+
+    def key(e: Entry) -> tuple:
+        if e.kind not in RESPONSES:
+            return own(e, 0), (0, time.min, e.recorded_at, e.kind)
+        concern = placed.get(e.answers) if e.answers else None
+        if concern is not None and concern.occurred_on == e.occurred_on:
+            return own(concern, 0), (1, e.occurred_time or time.min, e.recorded_at, e.kind)
+        return own(e, 1), (0, time.min, e.recorded_at, e.kind)
+
+    return sorted(entries, key=key)
 
 
 def category_counts(entries: list[Entry]) -> list[tuple[str, int, date, date]]:

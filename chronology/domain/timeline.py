@@ -10,7 +10,7 @@ from typing import Iterable, Mapping
 # The row for the DSL's own records and what happened in the child's life, below the categories.
 EVENTS_ROW = "events"
 SEVERITIES: tuple[str, ...] = ("urgent", "concern", "strength")
-EVENT_KINDS: tuple[str, ...] = ("referral", "review", "life-event")
+EVENT_KINDS: tuple[str, ...] = ("referral", "review", "life-event", "information-shared")
 UNCATEGORISED = "uncategorised"
 # Strengths belong on the picture (a chronology that shows only risk is not fair) but a run of
 # them is not a cluster of concerns, nor the "most frequent" worry.
@@ -22,7 +22,7 @@ class Mark:
     """One record on the timeline. `ref` is the anchor of the record on the chronology page."""
 
     ref: str  # "observation-12", "referral-3" ...
-    kind: str  # observation, review, referral, life-event
+    kind: str  # observation, review, referral, life-event, information-shared
     on: date
     categories: frozenset[str] = frozenset()
     severity: str = "concern"  # urgent, concern, strength; events keep "concern"
@@ -183,8 +183,9 @@ def text_alternative(timeline: Timeline, labels: Mapping[str, str] | None = None
     else:
         parts.append(f"No observations {_between(timeline.start, timeline.end)}")
     if events:
-        names = {"referral": "referral", "review": "review", "life-event": "life event"}
-        parts.append(", ".join(_plural(events[k], names[k]) for k in EVENT_KINDS if events[k]))
+        names = {"referral": ("referral", None), "review": ("review", None), "life-event": ("life event", None),
+                 "information-shared": ("record of information shared", "records of information shared")}
+        parts.append(", ".join(_plural(events[k], *names[k]) for k in EVENT_KINDS if events[k]))
     clusters = timeline.clusters
     if clusters:
         described = "; ".join(
@@ -193,3 +194,44 @@ def text_alternative(timeline: Timeline, labels: Mapping[str, str] | None = None
         more = f" and {len(clusters) - 5} more" if len(clusters) > 5 else ""
         parts.append(f"{_plural(len(clusters), 'cluster')} of concerns close together ({described}{more})")
     return ". ".join(parts) + "."
+
+
+# The school year in England runs from 1 September to 31 August.
+SCHOOL_YEAR_STARTS = 9
+
+
+@dataclass(frozen=True)
+class Period:
+    """The stretch of time one picture covers; `title` is empty when one picture shows everything."""
+
+    start: date
+    end: date
+    title: str = ""
+
+
+def school_year_of(day: date) -> int:
+    """The calendar year a day's school year starts in: August 2026 is in 2025-26."""
+    return day.year if day.month >= SCHOOL_YEAR_STARTS else day.year - 1
+
+
+def periods(days: Iterable[date]) -> list[Period]:
+    """One picture for up to twelve months of records; beyond that, one per school year that has any.
+
+    Squeezed onto a page, several years in one picture put a month in a few millimetres and
+    weeks of concerns in one blot: a school year a picture keeps a month as wide as a short one.
+    """
+    seen = sorted(set(days))
+    if not seen:
+        return []
+    first, last = seen[0], seen[-1]
+    if last < _add_months(first, 12):
+        return [Period(first, last)]
+    years = sorted({school_year_of(d) for d in seen})
+    return [Period(date(y, SCHOOL_YEAR_STARTS, 1), date(y + 1, SCHOOL_YEAR_STARTS, 1) - timedelta(days=1),
+                   f"September {y} to August {y + 1}") for y in years]
+
+
+def _add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return date(year, month, min(day.day, 28))

@@ -88,7 +88,10 @@ REVIEW_DECISIONS: tuple[Term, ...] = (
     Term("other", "Other"),
 )
 REVIEW_DECISION_SLUGS: frozenset[str] = frozenset(t.slug for t in REVIEW_DECISIONS)
-REFERRAL_DECISIONS: frozenset[str] = frozenset({"refer-social-care", "refer-police", "refer-health"})
+# A decision to refer leads to the referral form, with the agency it names already chosen.
+REFERRAL_AGENCY: dict[str, str] = {"refer-social-care": "social-care", "refer-police": "police",
+                                   "refer-health": "health"}
+REFERRAL_DECISIONS: frozenset[str] = frozenset(REFERRAL_AGENCY)
 
 AGENCIES: tuple[Term, ...] = (
     Term("early-help", "Early help"),
@@ -133,6 +136,16 @@ LIFE_EVENT_KINDS: tuple[Term, ...] = (
     Term("other", "Other"),
 )
 LIFE_EVENT_SLUGS: frozenset[str] = frozenset(t.slug for t in LIFE_EVENT_KINDS)
+
+# How a DSL shared information with another agency, outside a referral.
+SHARING_METHODS: tuple[Term, ...] = (
+    Term("phone", "Phone call"),
+    Term("email", "Email"),
+    Term("secure-email", "Secure email"),
+    Term("meeting", "Meeting"),
+    Term("letter", "Letter"),
+)
+SHARING_METHOD_SLUGS: frozenset[str] = frozenset(t.slug for t in SHARING_METHODS)
 
 SCHOOL_SUPPORTS: tuple[Term, ...] = (
     Term("elsa", "Emotional literacy support (ELSA)"),

@@ -6,7 +6,7 @@ from werkzeug.datastructures import MultiDict
 
 from ..domain.dates import DateProblem, parse_date
 from ..domain.vocabulary import CONSENT_NOT_NEEDED_HARM, Term
-from ..services.casework import ReferralDraft
+from ..services.casework import ReferralDraft, SharingDraft
 
 REFERRAL_FIELDS = ("agency", "agency_detail", "kind", "referred_on", "their_reference", "status", "outcome",
                    "outcome_on", "follow_up_on")
@@ -22,6 +22,7 @@ CONSENT_CHOICES = (
     Term("not-needed", "Not needed, for another reason (say why below)"),
 )
 LIFE_EVENT_FIELDS = ("kind", "occurred_on", "ended_on", "support", "note", "significant")
+SHARING_FIELDS = ("shared_on", "with_name", "with_agency", "method", "what", "significant")
 
 
 def read_dates(values: dict[str, str], names: tuple[str, ...], required: tuple[str, ...]):
@@ -91,3 +92,13 @@ def read_life_event(data: MultiDict) -> tuple[dict[str, str], dict[str, object],
         # Only support in school has an end; a date left in the hidden field is not an error.
         errors.pop("ended_on", None)
     return values, dates, errors
+
+
+def read_information_shared(data: MultiDict) -> tuple[dict[str, str], SharingDraft, dict[str, str]]:
+    """The typed values (kept for the form on an error), the draft, and a date that could not be read."""
+    values = {name: data.get(name, "") for name in SHARING_FIELDS}
+    values["significant"] = "1" if values["significant"] == "1" else ""
+    dates, errors = read_dates(values, ("shared_on",), ("shared_on",))
+    draft = SharingDraft(shared_on=dates["shared_on"], with_name=values["with_name"], with_agency=values["with_agency"],
+                         method=values["method"], what=values["what"], significant=values["significant"] == "1")
+    return values, draft, errors

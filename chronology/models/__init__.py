@@ -11,11 +11,12 @@ from .referral import LifeEvent, Referral
 from .review import Review
 from .school import Organisation, School
 from .session import UserSession
+from .sharing import InformationShared
 from .user import Membership, RecoveryCode, User
 
 __all__ = [
     "AttendancePeriod", "ChildDetails", "FamilyMember", "Professional", "WithheldFromFamily",
-    "AuditEvent", "CONTEXT_FLAGS", "Child", "LifeEvent", "Membership", "Observation",
+    "AuditEvent", "CONTEXT_FLAGS", "Child", "InformationShared", "LifeEvent", "Membership", "Observation",
     "ObservationVersion", "Organisation", "Prompt", "PromptSetting", "RecordIsImmutable", "Referral",
     "RecoveryCode", "Review", "SavedDraft", "School", "User", "UserSession",
 ]

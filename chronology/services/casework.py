@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import select, update
@@ -11,10 +11,12 @@ from sqlalchemy.orm import selectinload
 from ..domain.chronology import ChronologyFilter, Entry, assemble, category_counts
 from ..domain.vocabulary import (
     AGENCY_SLUGS, CONSENT_NOT_NEEDED_HARM, CONSENT_SLUGS, LIFE_EVENT_SLUGS, REFERRAL_STATUS_SLUGS,
-    REFERRAL_KIND_SLUGS, REVIEW_DECISION_SLUGS, SCHOOL_SUPPORT_SLUGS,
+    REFERRAL_DECISIONS, REFERRAL_KIND_SLUGS, REVIEW_DECISION_SLUGS, SCHOOL_SUPPORT_SLUGS, SHARING_METHOD_SLUGS,
 )
 from ..extensions import db
-from ..models import Child, LifeEvent, Observation, ObservationVersion, Referral, Review, School, User
+from ..models import (
+    Child, InformationShared, LifeEvent, Observation, ObservationVersion, Referral, Review, School, User,
+)
 from . import ServiceError, audit, prompts
 
 
@@ -37,7 +39,8 @@ def _check_date(errors: dict[str, str], name: str, value: date | None, child: Ch
 
 
 def record_review(observation: Observation, by: User, decision: str, reason: str,
-                  decided_on: date | None, *, today: date, unreadable: dict[str, str] | None = None) -> Review:
+                  decided_on: date | None, *, today: date, unreadable: dict[str, str] | None = None,
+                  significant: bool = False) -> Review:
     """`unreadable` carries fields the form could not parse, so every problem is reported at once."""
     errors: dict[str, str] = {}
     if decision not in REVIEW_DECISION_SLUGS:
@@ -52,11 +55,12 @@ def record_review(observation: Observation, by: User, decision: str, reason: str
         raise InvalidRecord(errors)
     review = Review(school_id=observation.school_id, child_id=observation.child_id,
                     observation_id=observation.id, decision=decision, reason=reason,
-                    decided_on=decided_on, created_by=by)
+                    decided_on=decided_on, created_by=by, significant=significant)
     db.session.add(review)
     db.session.flush()
     audit.record("review.create", user_id=by.id, school_id=observation.school_id, object_type="review",
-                 object_id=review.id, child_id=observation.child_id, detail={"decision": decision})
+                 object_id=review.id, child_id=observation.child_id,
+                 detail={"decision": decision, "significant": significant})
     # The audit chain's lock before the observation's row, the order every writer takes them in
     # (marking a concern significant does the same); the other order could deadlock.
     db.session.flush()
@@ -250,7 +254,50 @@ def record_life_event(child: Child, by: User, kind: str, occurred_on: date | Non
     return event
 
 
-SIGNIFICANT_MODELS = {"observation": Observation, "referral": Referral, "life-event": LifeEvent}
+SIGNIFICANT_MODELS = {"observation": Observation, "referral": Referral, "life-event": LifeEvent, "review": Review,
+                      "information-shared": InformationShared}
+
+
+@dataclass(frozen=True)
+class SharingDraft:
+    """Information shared with another agency outside a referral, as the DSL typed it."""
+
+    shared_on: date | None
+    with_name: str
+    with_agency: str
+    method: str
+    what: str
+    significant: bool = True
+
+
+def record_information_shared(child: Child, by: User, draft: SharingDraft, *, today: date,
+                              unreadable: dict[str, str] | None = None) -> InformationShared:
+    """Who it went to, what, when and how; written once, audited, and never changed after."""
+    errors: dict[str, str] = {}
+    _check_date(errors, "shared_on", draft.shared_on, child, today)
+    if not draft.with_agency.strip():
+        errors["with_agency"] = "Say which agency or organisation the information was shared with."
+    for name in ("with_name", "with_agency"):
+        if len(getattr(draft, name).strip()) > 200:
+            errors[name] = "Keep this under 200 characters."
+    if draft.method not in SHARING_METHOD_SLUGS:
+        errors["method"] = "Choose how the information was shared."
+    if not draft.what.strip():
+        errors["what"] = "Say what information was shared."
+    errors.update(unreadable or {})
+    if errors:
+        raise InvalidRecord(errors)
+    shared = InformationShared(school_id=child.school_id, child_id=child.id, shared_on=draft.shared_on,
+                               with_name=draft.with_name.strip(), with_agency=draft.with_agency.strip(),
+                               method=draft.method, what=draft.what, significant=draft.significant, created_by=by)
+    db.session.add(shared)
+    db.session.flush()
+    # The audit log says that something was shared and how, never with whom or what: it is not a copy.
+    audit.record("information-shared.create", user_id=by.id, school_id=child.school_id,
+                 object_type="information-shared", object_id=shared.id, child_id=child.id,
+                 detail={"method": draft.method})
+    db.session.commit()  # the record and its audit event, together
+    return shared
 
 
 def mark_significant(child: Child, by: User, record_type: str, record_id: int, significant: bool) -> None:
@@ -298,10 +345,11 @@ class ChildRecords:
     reviews: list[Review]
     referrals: list[Referral]
     life_events: list[LifeEvent]
+    shared: list[InformationShared] = field(default_factory=list)
 
 
 def load_child_records(child: Child) -> ChildRecords:
-    """Four queries whatever the number of records (the page and the PDF both stand on this)."""
+    """Five queries whatever the number of records (the page and the PDF both stand on this)."""
     observations = list(db.session.scalars(
         select(Observation).where(Observation.child_id == child.id)
         .options(selectinload(Observation.versions).selectinload(ObservationVersion.recorded_by),
@@ -318,7 +366,11 @@ def load_child_records(child: Child) -> ChildRecords:
     life_events = list(db.session.scalars(
         select(LifeEvent).where(LifeEvent.child_id == child.id).options(selectinload(LifeEvent.created_by))
     ))
-    return ChildRecords(observations, reviews, referrals, life_events)
+    shared = list(db.session.scalars(
+        select(InformationShared).where(InformationShared.child_id == child.id)
+        .options(selectinload(InformationShared.created_by))
+    ))
+    return ChildRecords(observations, reviews, referrals, life_events, shared)
 
 
 def entries_from(records: ChildRecords, *, with_reviews: bool) -> list[Entry]:
@@ -326,25 +378,49 @@ def entries_from(records: ChildRecords, *, with_reviews: bool) -> list[Entry]:
     categories_of = {o.id: frozenset(o.current.categories) for o in records.observations}
     entries = [
         Entry("observation", o.current.occurred_on, o.current.occurred_time, o.first.recorded_at,
-              categories_of[o.id], o.significant, o)
+              categories_of[o.id], o.significant, o, ref=f"observation-{o.id}")
         for o in records.observations
     ]
     if with_reviews:
         entries += [
-            Entry("review", r.decided_on, None, r.created_at, categories_of.get(r.observation_id, frozenset()),
-                  False, r)
-            for r in records.reviews
+            _review_entry(r, categories_of, r.significant) for r in records.reviews
         ]
     entries += [
         Entry("referral", r.referred_on, None, r.created_at,
-              categories_of.get(r.observation_id or -1, frozenset()), r.significant, r)
+              categories_of.get(r.observation_id or -1, frozenset()), r.significant, r, ref=f"referral-{r.id}",
+              answers=f"observation-{r.observation_id}" if r.observation_id else "")
         for r in records.referrals
     ]
     entries += [
-        Entry("life-event", e.occurred_on, None, e.created_at, frozenset(), e.significant, e)
+        Entry("life-event", e.occurred_on, None, e.created_at, frozenset(), e.significant, e, ref=f"life-event-{e.id}")
         for e in records.life_events
     ]
+    entries += [
+        Entry("information-shared", i.shared_on, None, i.created_at, frozenset(), i.significant, i,
+              ref=f"information-shared-{i.id}")
+        for i in records.shared
+    ]
     return entries
+
+
+def _review_entry(review: Review, categories_of: dict[int, frozenset[str]], significant: bool) -> Entry:
+    return Entry("review", review.decided_on, None, review.created_at,
+                 categories_of.get(review.observation_id, frozenset()), significant, review,
+                 ref=f"review-{review.id}", answers=f"observation-{review.observation_id}")
+
+
+def decisions_standing_alone(records: ChildRecords) -> list[Entry]:
+    """Decisions a significant-events chronology lists on their own line, as significant entries.
+
+    A decision sits in its concern's "outcome" when the concern is listed. When the concern was not
+    marked significant, the decision is listed by itself if it was marked significant, or if it was a
+    decision not to refer: statutory guidance asks for that decision, and its reason, as much as a referral.
+    """
+    concern_marked = {o.id: o.significant for o in records.observations}
+    categories_of = {o.id: frozenset(o.current.categories) for o in records.observations}
+    return [_review_entry(r, categories_of, True) for r in records.reviews
+            if not concern_marked.get(r.observation_id, False)
+            and (r.significant or r.decision not in REFERRAL_DECISIONS)]
 
 
 def children_of(school: School) -> list[Child]:

@@ -52,9 +52,12 @@ class NameScreen:
 
 
 class Wording:
-    """What the template shows of recorded words: names screened, acronyms spelled out beside them.
+    """What the template shows of recorded words: names screened, acronyms spelled out once.
 
-    The template calls `text()` in reading order, so "first use" is the first use in the document.
+    The template calls `text()` and `cell()` in reading order, so "first use" is the first use in the
+    document. An acronym is spelled out once: beside its first use in running text, or, when it is
+    first used in a table cell, only in the glossary. A note in a narrow cell made it tens of lines
+    long, and a note inside the brackets a template puts round a cell's words nested them.
     """
 
     def __init__(self, screen: NameScreen) -> None:
@@ -65,20 +68,36 @@ class Wording:
         return self.screen(value or "")
 
     def text(self, value: str | None) -> Markup:
-        shown = self.screen(value or "")
-        new = [use for use in first_uses(shown) if use.term not in self._explained]
-        for use in new:
-            self._explained[use.term] = use
+        """Running text: each acronym new to the document gets its short meaning in brackets after it."""
+        shown, new = self._read(value)
         # Words that already give the meaning ("... services (CAMHS)") need no note; the glossary still lists it.
         folded = shown.casefold()
-        notes = [use for use in new if use.meaning.casefold() not in folded]
+        notes = [use for use in new if short_meaning(use.meaning).casefold() not in folded]
         html = escape(shown)
         if notes:
             spelled = " ".join(
-                f'<span class="spelled-out">({escape(u.term)}: {escape(u.meaning)})</span>' for u in notes
+                f'<span class="spelled-out">({escape(u.term)}: {escape(short_meaning(u.meaning))})</span>'
+                for u in notes
             )
             html = Markup(f'{html} {spelled}')
         return html
 
+    def cell(self, value: str | None) -> Markup:
+        """A table cell: the words alone; the acronyms they use go to the glossary."""
+        shown, _new = self._read(value)
+        return escape(shown)
+
+    def _read(self, value: str | None) -> tuple[str, list[TermUse]]:
+        shown = self.screen(value or "")
+        new = [use for use in first_uses(shown) if use.term not in self._explained]
+        for use in new:
+            self._explained[use.term] = use
+        return shown, new
+
     def glossary(self) -> list[tuple[str, str]]:
         return [(use.term, use.meaning) for use in self._explained.values()]
+
+
+def short_meaning(meaning: str) -> str:
+    """A meaning without its own bracketed aside, so a note never nests brackets; the glossary has it whole."""
+    return meaning.split(" (", 1)[0].strip() or meaning

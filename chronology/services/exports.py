@@ -20,7 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..domain.chronology import ChronologyFilter, Entry, assemble, category_counts
-from ..domain.vocabulary import CONSENT_NOT_NEEDED_HARM, STRENGTH_CATEGORY
+from ..domain.timeline import Period
+from ..domain.vocabulary import CONSENT_NOT_NEEDED_HARM, REFERRAL_DECISIONS, STRENGTH_CATEGORY
 from ..extensions import db
 from ..models import (
     Child, Membership, Observation, Prompt, Referral, Review, School, User,
@@ -30,8 +31,8 @@ from ..models.types import utcnow
 from . import ServiceError, audit, family
 from . import referral_form as marf
 from .export_words import STAFF_WITHHELD, WITHHELD, NameScreen, Wording  # noqa: F401 (the export's API)
-from .casework import entries_from, load_child_records
-from .timeline import timeline_svg
+from .casework import decisions_standing_alone, entries_from, load_child_records
+from .timeline import pictures_for
 
 KINDS: dict[str, str] = {
     "full": "Full chronology",
@@ -46,6 +47,9 @@ SIGNIFICANT_ONLY = frozenset({"multi-agency", "referral"})
 # Each name is matched whole and ignoring case; more than this is a list pasted by mistake.
 MAX_WITHHELD_NAMES = 50
 UK = ZoneInfo("Europe/London")
+# The timeline is drawn at the width between the PDF's page margins (A4, 14 mm each side: 182 mm,
+# 688 CSS px), so that it is never cut at the page's edge and its labels keep their size.
+TIMELINE_WIDTH = 680
 # PDF/UA-1 gives a tagged PDF that screen readers can follow; WeasyPrint renders it cleanly.
 PDF_VARIANT = "pdf/ua-1"
 
@@ -144,7 +148,7 @@ class ExportContent:
     people: marf.People
     role_of: dict[int, str] = field(default_factory=dict)
     total_entries: int = 0
-    timeline: Markup | None = None
+    timelines: list[tuple[Period, Markup]] = field(default_factory=list)
     form: marf.ReferralForm | None = None
     observations: list[Observation] = field(default_factory=list)
     # A referral always names the person making it: the agency must be able to call them back.
@@ -185,7 +189,10 @@ def load_content(child: Child, by: User, options: ExportOptions, *, export_id: s
     # Reviews are the DSL's answer to an observation: they sit in its "outcome" column.
     entries = entries_from(records, with_reviews=False)
     everything = assemble(entries, ChronologyFilter())
-    shown = assemble(entries, ChronologyFilter(significant_only=options.kind in SIGNIFICANT_ONLY))
+    significant_only = options.kind in SIGNIFICANT_ONLY
+    # A decision whose concern is not listed would be lost with it: some stand on their own line.
+    alone = decisions_standing_alone(records) if significant_only else []
+    shown = assemble(entries + alone, ChronologyFilter(significant_only=significant_only))
     # The summary counts every concern, so a multi-agency reader still sees the whole pattern.
     summary = [row for row in category_counts(everything) if row[0] != STRENGTH_CATEGORY.slug]
     reviews_of: dict[int, list[Review]] = defaultdict(list)
@@ -206,11 +213,11 @@ def load_content(child: Child, by: User, options: ExportOptions, *, export_id: s
         produced_by=(_role_label(by.roles_at(child.school_id)) if options.hide_staff_names and not referral
                      else by.name),
         entries=shown, summary=summary, reviews_of=reviews_of, voices=voices, strengths=strengths,
-        referrals=referrals, prompts=prompts, role_of=role_of, total_entries=len(everything),
+        referrals=referrals, prompts=prompts, role_of=role_of, total_entries=len(everything) + len(alone),
         people=marf.load_people(child, school, produced_on),
         # The same picture as on the chronology page, drawn from the whole record; a referral
         # keeps to the form's questions and the significant events.
-        timeline=timeline_svg(everything, chart_id="export-timeline") if everything and not referral else None,
+        timelines=[] if referral else pictures_for(everything, width=TIMELINE_WIDTH, chart_id="export-timeline"),
         named_user_id=named, observations=in_order,
     )
     if referral:
@@ -301,7 +308,7 @@ def render_html(content: ExportContent) -> str:
     # and none of the web pages' context, which a PDF has no use for.
     name = "exports/referral.html" if content.kind == "referral" else "exports/chronology.html"
     template = current_app.jinja_env.get_template(name)
-    return template.render(c=content, words=Wording(screen), kinds=KINDS, marf=marf,
+    return template.render(c=content, words=Wording(screen), kinds=KINDS, marf=marf, refers=REFERRAL_DECISIONS,
                            evidence_count=lambda p: len(split_refs(p.evidence)),
                            # Fixed document dates, so the same records and options give the same bytes.
                            pdf_date=content.produced_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))

@@ -20,8 +20,8 @@ from ..domain.family import (
 )
 from ..extensions import db
 from ..models import (
-    AttendancePeriod, Child, ChildDetails, FamilyMember, LifeEvent, Observation, Professional, Referral, Review,
-    User, WithheldFromFamily,
+    AttendancePeriod, Child, ChildDetails, FamilyMember, InformationShared, LifeEvent, Observation, Professional,
+    Referral, Review, User, WithheldFromFamily,
 )
 from ..models.versioned import Versioned
 from . import ServiceError, audit, clock, prompts
@@ -268,7 +268,7 @@ def attendance_of(child: Child) -> list[AttendancePeriod]:
 
 WITHHOLDABLE: dict[str, type] = {
     "observation": Observation, "review": Review, "referral": Referral, "life-event": LifeEvent,
-    "family-member": FamilyMember, "professional": Professional,
+    "information-shared": InformationShared, "family-member": FamilyMember, "professional": Professional,
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Iterable
 
@@ -14,7 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from ..domain.names import display_name, namesake_counts, query_terms, search_key
 from ..domain.observation_rules import ObservationDraft, problems
 from ..extensions import db
-from ..models import Child, Membership, Observation, ObservationVersion, School, User
+from ..models import AuditEvent, Child, Membership, Observation, ObservationVersion, School, User
 from ..models.types import utcnow
 from . import ServiceError, audit, drafts, prompts
 from .paging import Page, paginate
@@ -272,6 +273,46 @@ def alert_dsls(observation: Observation, link: str) -> bool:
                  detail={"recipients": len(recipients), "error": error} if not sent else {"recipients": len(recipients)})
     db.session.commit()
     return sent
+
+
+ALERT_ACTIONS = ("alert.sent", "alert.failed")
+
+
+def _last_alerts(school_id: int, child_ids: set[int]) -> dict[int, AuditEvent]:
+    """The latest alert event of each urgent concern about these children, read through the audit
+    log's child index: the log is the one record of whether the mail server took the alert."""
+    if not child_ids:
+        return {}
+    stmt = (select(AuditEvent)
+            .where(AuditEvent.child_id.in_(child_ids), AuditEvent.school_id == school_id,
+                   AuditEvent.object_type == "observation", AuditEvent.action.in_(ALERT_ACTIONS))
+            .order_by(AuditEvent.id))
+    return {event.object_id: event for event in db.session.scalars(stmt)}
+
+
+def alert_outcome(observation: Observation) -> str:
+    """What became of an urgent concern's email to the DSLs: "sent", "not-sent", "no-dsl" or "" (none tried)."""
+    event = _last_alerts(observation.school_id, {observation.child_id}).get(observation.id)
+    if event is None:
+        return ""
+    if event.action == "alert.sent":
+        return "sent"
+    detail = json.loads(event.detail) if event.detail else {}
+    return "no-dsl" if detail.get("recipients") == 0 else "not-sent"
+
+
+def alerts_not_sent(school: School) -> list[Observation]:
+    """Urgent concerns still waiting for review whose email to the DSLs did not go, oldest first:
+    the DSL's home page shows them above everything else until they are reviewed."""
+    waiting = list(db.session.scalars(
+        select(Observation)
+        .where(Observation.school_id == school.id, Observation.reviewed_at.is_(None),
+               Observation.origin == literal_column("'logged'"), Observation.urgent.is_(True))
+        .options(selectinload(Observation.child), selectinload(Observation.created_by),
+                 selectinload(Observation.versions))
+        .order_by(Observation.created_at, Observation.id)))
+    last = _last_alerts(school.id, {o.child_id for o in waiting})
+    return [o for o in waiting if o.id in last and last[o.id].action == "alert.failed"]
 
 
 def record_view(observation: Observation, viewer: User) -> None:

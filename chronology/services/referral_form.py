@@ -357,6 +357,7 @@ def withheld_rows(child: Child, records: ChildRecords) -> list[WithheldRow]:
     reviews = {r.id: r for r in records.reviews}
     referrals = {r.id: r for r in records.referrals}
     events = {e.id: e for e in records.life_events}
+    shared = {i.id: i for i in records.shared}
     rows: list[tuple[date, WithheldRow]] = []
     for mark in family.withheld_marks(child):
         when: date | None = None
@@ -369,6 +370,8 @@ def withheld_rows(child: Child, records: ChildRecords) -> list[WithheldRow]:
             when, what = rf.referred_on, f"Referral to {label_for(AGENCIES, rf.agency)}"
         elif mark.record_type == "life-event" and (ev := events.get(mark.record_id)):
             when, what = ev.occurred_on, f"Life event: {label_for(LIFE_EVENT_KINDS, ev.kind)}"
+        elif mark.record_type == "information-shared" and (sh := shared.get(mark.record_id)):
+            when, what = sh.shared_on, f"Information shared with {sh.with_agency}"
         elif mark.record_type == "family-member" and (m := family.as_it_stands(FamilyMember, child, mark.record_id)):
             when, what = m.recorded_at.date(), f"Family member: {m.name} ({m.relationship_to_child})"
         elif mark.record_type == "professional" and (p := family.as_it_stands(Professional, child, mark.record_id)):

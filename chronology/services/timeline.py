@@ -22,14 +22,17 @@ from pygal.etree import etree  # lxml when installed, else the standard library:
 from pygal.style import Style
 
 from ..domain.chronology import Entry
-from ..domain.timeline import EVENTS_ROW, STRENGTH, Mark, Row, Timeline, build_timeline, severity_of
+from ..domain.timeline import (
+    EVENTS_ROW, STRENGTH, Mark, Period, Row, Timeline, build_timeline, periods, severity_of,
+)
 from ..domain.vocabulary import (
     AGENCIES, CATEGORIES, LIFE_EVENT_KINDS, REVIEW_DECISIONS, label_for,
 )
 
 # Concern is an orange so that urgent red stands out; each mark colour has 3:1 contrast against white.
 SEVERITY_COLOURS = {"urgent": "#b10e1e", "concern": "#c25400", "strength": "#00703c"}
-EVENT_COLOURS = {"referral": "#4c2c92", "review": "#505a5f", "life-event": "#1d70b8"}
+EVENT_COLOURS = {"referral": "#4c2c92", "review": "#505a5f", "life-event": "#1d70b8",
+                 "information-shared": "#005ea5"}
 CLUSTER_COLOUR = "#ffdd00"
 TEXT_COLOUR = "#0b0c0c"
 GUIDE_COLOUR = "#d8dadb"
@@ -41,7 +44,8 @@ ORDER = [t.slug for t in CATEGORIES]
 LEGEND_SPACE = 30
 COLOURS = {**SEVERITY_COLOURS, **EVENT_COLOURS}
 LEGEND = {"cluster": "Cluster (3+)", "urgent": "Urgent", "concern": "Concern",
-          "strength": "Strength", "referral": "Referral", "review": "DSL decision", "life-event": "Life event"}
+          "strength": "Strength", "referral": "Referral", "review": "DSL decision", "life-event": "Life event",
+          "information-shared": "Information shared"}
 
 
 def mark_for(entry: Entry) -> Mark:
@@ -57,6 +61,8 @@ def mark_for(entry: Entry) -> Mark:
         label = f"Referral to {label_for(AGENCIES, record.agency)}"
     elif entry.kind == "review":
         label = f"DSL decision: {label_for(REVIEW_DECISIONS, record.decision)}"
+    elif entry.kind == "information-shared":
+        label = f"Information shared with {record.with_agency}"
     else:
         label = f"Life event: {label_for(LIFE_EVENT_KINDS, record.kind)}"
     return Mark(ref, entry.kind, entry.occurred_on, frozenset(), "concern", label)
@@ -260,3 +266,19 @@ def timeline_svg(view_or_entries: Any, *, start: date | None = None, end: date |
     """
     timeline = timeline_for(view_or_entries, start=start, end=end)
     return Markup(render_svg(timeline, width=width, chart_id=chart_id))
+
+
+def pictures_for(entries: list[Entry], *, width: int, chart_id: str = "timeline") -> list[tuple[Period, Markup]]:
+    """The timeline as one picture, or one per school year when the records span more than twelve months.
+
+    For a PDF, `width` is the page's content width in CSS pixels: drawn at that size the picture
+    fits between the margins with its labels at full size, instead of being cut at the page's edge.
+    """
+    found = periods(e.occurred_on for e in entries)
+    pictures = []
+    for n, period in enumerate(found, start=1):
+        within = [e for e in entries if period.start <= e.occurred_on <= period.end]
+        start, end = (period.start, period.end) if period.title else (None, None)
+        pictures.append((period, timeline_svg(within, start=start, end=end, width=width,
+                                              chart_id=chart_id if len(found) == 1 else f"{chart_id}-{n}")))
+    return pictures

@@ -8,9 +8,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..domain.chronology import ChronologyFilter, lines
 from ..domain.dates import DateProblem, parse_date
-from ..domain.vocabulary import AGENCIES, CATEGORIES, LIFE_EVENT_KINDS, PARENTS_TOLD, REFERRAL_KINDS, REFERRAL_STATUSES, SCHOOL_SUPPORTS, Term
+from ..domain.vocabulary import (
+    AGENCIES, AGENCY_SLUGS, CATEGORIES, LIFE_EVENT_KINDS, PARENTS_TOLD, REFERRAL_KINDS, REFERRAL_STATUSES,
+    SCHOOL_SUPPORTS, SHARING_METHODS, Term,
+)
 from ..extensions import db
-from ..forms.casework import CONSENT_CHOICES, read_life_event, read_referral, referral_values
+from ..forms.casework import (
+    CONSENT_CHOICES, read_information_shared, read_life_event, read_referral, referral_values,
+)
 from ..models import Observation, Referral
 from ..security import current_school, roles_required
 from ..services import ServiceError, casework, clock, observations as observation_service
@@ -94,6 +99,8 @@ def new_referral(child_id: int):
     child = _child(child_id)
     if request.method == "GET":
         values = {"status": "awaiting-response", "referred_on": clock.today().strftime("%d/%m/%Y")}
+        if request.args.get("agency", "") in AGENCY_SLUGS:
+            values["agency"] = request.args["agency"]  # carried from the decision to refer
         return _render_referral(child, values, {})
     values, draft, errors = read_referral(request.form, _linked_observation(child))
     try:
@@ -152,6 +159,32 @@ def new_life_event(child_id: int):
         return _render_life_event(child, values, save_failed(error, "a life event", "note"), status=STATUS)
     flash("Support in school recorded." if values["kind"] == "school-support" else "Life event recorded.",
           "success")
+    return redirect(url_for("children.chronology", child_id=child.id))
+
+
+def _render_information_shared(child, values, errors, status=200):
+    return render_template("children/information_shared.html", child=child, values=values, errors=errors,
+                           methods=SHARING_METHODS), status
+
+
+@bp.route("/<int:child_id>/information-shared/new", methods=["GET", "POST"])
+@roles_required("dsl")
+def new_information_shared(child_id: int):
+    """Information shared with another agency outside a referral: with whom, what, when and how."""
+    child = _child(child_id)
+    if request.method == "GET":
+        values = {"shared_on": clock.today().strftime("%d/%m/%Y"), "with_name": "", "with_agency": "",
+                  "method": "", "what": "", "significant": "1"}
+        return _render_information_shared(child, values, {})
+    values, draft, errors = read_information_shared(request.form)
+    try:
+        casework.record_information_shared(child, current_user, draft, today=clock.today(), unreadable=errors)
+    except casework.InvalidRecord as invalid:
+        return _render_information_shared(child, values, invalid.errors, status=400)
+    except SQLAlchemyError as error:
+        return _render_information_shared(child, values, save_failed(error, "information shared", "what"),
+                                          status=STATUS)
+    flash("Information shared recorded.", "success")
     return redirect(url_for("children.chronology", child_id=child.id))
 
 

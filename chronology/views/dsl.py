@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..domain.dates import DateProblem, parse_date
-from ..domain.vocabulary import REFERRAL_DECISIONS, REVIEW_DECISIONS
+from ..domain.vocabulary import REFERRAL_AGENCY, REFERRAL_DECISIONS, REVIEW_DECISIONS, label_for
 from ..extensions import db
 from ..models import Review
 from ..services.paging import page_number
@@ -24,11 +24,12 @@ bp = Blueprint("dsl", __name__, url_prefix="/dsl")
 def queue():
     school = current_school()
     page = observation_service.unreviewed(school, page=page_number(request.args.get("page")))
+    alerts_not_sent = observation_service.alerts_not_sent(school)
     phone_referrals = deadlines.awaiting_written_confirmation(school)
     namesakes = observation_service.namesakes_among(
-        school.id, [o.child for o in page.items] + [p.child for p in phone_referrals])
-    return render_template("dsl/queue.html", observations=page.items, page=page, phone_referrals=phone_referrals,
-                           namesakes=namesakes)
+        school.id, [o.child for o in [*page.items, *alerts_not_sent]] + [p.child for p in phone_referrals])
+    return render_template("dsl/queue.html", observations=page.items, page=page, alerts_not_sent=alerts_not_sent,
+                           phone_referrals=phone_referrals, namesakes=namesakes)
 
 
 def _render_review(observation, values, errors, status=200):
@@ -46,7 +47,7 @@ def review(observation_id: int):
     observation = observation_service.visible_observation(current_user, current_school(), observation_id,
                                                           current_roles())
     observation_service.record_view(observation, current_user)
-    values = {"decision": "", "reason": "", "decided_on": clock.today().strftime("%d/%m/%Y")}
+    values = {"decision": "", "reason": "", "decided_on": clock.today().strftime("%d/%m/%Y"), "significant": ""}
     return _render_review(observation, values, {})
 
 
@@ -56,6 +57,7 @@ def record_review(observation_id: int):
     observation = observation_service.visible_observation(current_user, current_school(), observation_id,
                                                           current_roles())
     values = {k: request.form.get(k, "") for k in ("decision", "reason", "decided_on")}
+    values["significant"] = "1" if request.form.get("significant") == "1" else ""
     errors: dict[str, str] = {}
     decided_on = None
     try:
@@ -64,12 +66,16 @@ def record_review(observation_id: int):
         errors["decided_on"] = str(problem)
     try:
         review = casework.record_review(observation, current_user, values["decision"], values["reason"],
-                                        decided_on, today=clock.today(), unreadable=errors)
+                                        decided_on, today=clock.today(), unreadable=errors,
+                                        significant=values["significant"] == "1")
     except casework.InvalidRecord as invalid:
         return _render_review(observation, values, invalid.errors, status=400)
     except SQLAlchemyError as error:
         return _render_review(observation, values, save_failed(error, "a review", "reason"), status=STATUS)
-    if review.decision in REFERRAL_DECISIONS:
+    decided = f"Decision recorded for {observation.child.display_name}: {label_for(REVIEW_DECISIONS, review.decision)}."
+    if review.decision in REFERRAL_AGENCY:
+        flash(f"{decided} Now record the referral itself.", "success")
         return redirect(url_for("children.new_referral", child_id=observation.child_id,
-                                observation=observation.id))
+                                observation=observation.id, agency=REFERRAL_AGENCY[review.decision]))
+    flash(decided, "success")
     return redirect(url_for("dsl.queue"))

@@ -471,7 +471,8 @@ def _render_history(child: Child, versions: list, words: str):
 # --- not to be shared with the family ---------------------------------------------------------
 
 WITHHOLD_WORDS = {"observation": "concern", "review": "DSL decision", "referral": "referral",
-                  "life-event": "life event", "family-member": "family member", "professional": "professional"}
+                  "life-event": "life event", "information-shared": "record of information shared",
+                  "family-member": "family member", "professional": "professional"}
 
 
 @bp.route("/<int:child_id>/withheld/<record_type>/<int:record_id>", methods=["GET", "POST"])
@@ -488,8 +489,8 @@ def withhold(child_id: int, record_type: str, record_id: int):
     mark_id = service.stable_id(record)
     marks = {(m.record_type, m.record_id): m for m in service.withheld_marks(child)}
     mark = marks.get((record_type, mark_id))
-    anchor = f"{record_type}-{record_id}" if record_type in ("observation", "review", "referral", "life-event") \
-        else "family"
+    on_the_chronology = ("observation", "review", "referral", "life-event", "information-shared")
+    anchor = f"{record_type}-{record_id}" if record_type in on_the_chronology else "family"
     values = {"reason": request.form.get("reason", "")}
     errors: dict[str, str] = {}
     status = 200

@@ -36,6 +36,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["agency_label"] = lambda s: v.label_for(v.AGENCIES, s)
     app.jinja_env.filters["status_label"] = lambda s: v.label_for(v.REFERRAL_STATUSES, s)
     app.jinja_env.filters["life_event_label"] = lambda s: v.label_for(v.LIFE_EVENT_KINDS, s)
+    app.jinja_env.filters["sharing_method_label"] = lambda s: v.label_for(v.SHARING_METHODS, s)
 
     @app.context_processor
     def inject_user_context():

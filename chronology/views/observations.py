@@ -156,8 +156,9 @@ def search_children():
 def submitted(observation_id: int):
     observation = service.visible_observation(current_user, current_school(), observation_id, current_roles())
     advice = _advice(observation.current.description, observation.current.child_voice)
+    alert = service.alert_outcome(observation) if observation.urgent else ""
     return render_template("observations/submitted.html", observation=observation, advice=advice,
-                           advice_labels=KIND_LABELS)
+                           advice_labels=KIND_LABELS, alert=alert)
 
 
 @bp.post("/language")

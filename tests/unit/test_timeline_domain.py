@@ -144,3 +144,23 @@ def test_csv_cells_that_a_spreadsheet_would_run_get_a_leading_apostrophe():
     assert rows[0] == ["figure", "group", "detail", "count"]
     assert ["observations by category", "'=cmd", "2026-02", "1"] in rows
     assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
+
+
+def test_up_to_twelve_months_of_records_is_one_picture_over_their_own_span():
+    from chronology.domain.timeline import Period, periods
+
+    assert periods([date(2025, 12, 9), date(2025, 8, 28), date(2025, 10, 1)]) == [
+        Period(date(2025, 8, 28), date(2025, 12, 9))]
+    assert periods([]) == []
+
+
+def test_more_than_twelve_months_is_one_picture_per_school_year_that_has_records():
+    from chronology.domain.timeline import periods, school_year_of
+
+    assert school_year_of(date(2026, 8, 31)) == 2025 and school_year_of(date(2026, 9, 1)) == 2026
+    found = periods([date(2023, 8, 28), date(2023, 9, 15), date(2025, 12, 9)])
+    assert [(p.start, p.end, p.title) for p in found] == [
+        (date(2022, 9, 1), date(2023, 8, 31), "September 2022 to August 2023"),
+        (date(2023, 9, 1), date(2024, 8, 31), "September 2023 to August 2024"),
+        (date(2025, 9, 1), date(2026, 8, 31), "September 2025 to August 2026"),
+    ]

@@ -83,6 +83,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "children.new_referral": DSL_RECORD,
     "children.edit_referral": DSL_RECORD,
     "children.new_life_event": DSL_RECORD,
+    "children.new_information_shared": DSL_RECORD,
     "children.mark_significant": DSL_RECORD,
     "exports.pdf": DSL_RECORD,
     "family.new_member": DSL_RECORD,

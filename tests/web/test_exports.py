@@ -319,7 +319,10 @@ def test_recorded_words_are_escaped_spelled_out_once_and_never_rewritten():
     assert "(CAMHS: child and adolescent mental health services)" in str(first)
     again = words.text("CAMHS again; child and adolescent mental health services (DSL) already named.")
     assert "(CAMHS:" not in str(again) and "(DSL: designated safeguarding lead)" in str(again)
-    assert [term for term, _ in words.glossary()] == ["CAMHS", "DSL"]
+    # In a table cell the words stand alone: the acronym goes to the glossary, spelled out there only.
+    assert str(words.cell("MASH said NFA.")) == "MASH said NFA."
+    assert "(MASH:" not in str(words.text("The MASH again."))
+    assert [term for term, _ in words.glossary()] == ["CAMHS", "DSL", "MASH", "NFA"]
 
 
 def test_the_timeline_picture_is_in_the_export(client):

@@ -196,6 +196,7 @@ def test_urgent_concern_shows_plain_guidance_and_emails_the_dsls_a_link_only(cli
                          _concern(child.id, urgent="yes", description="Said her stepdad hit her with a belt."))
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Speak to the DSL now, in person" in page
+    assert "the designated safeguarding lead has been emailed" in page
     assert "call 999" in page
     assert "children's social care" in page
     messages = mailbox.wait(1)
@@ -211,7 +212,7 @@ def test_urgent_concern_shows_plain_guidance_and_emails_the_dsls_a_link_only(cli
         assert secret not in messages[0]["message"]["Subject"]
 
 
-def test_a_concern_is_saved_even_when_the_mail_server_is_down(app, client):
+def test_a_concern_is_saved_when_the_mail_server_is_down_and_the_page_says_the_email_was_not_sent(app, client):
     app.config["MAIL_PORT"] = 1  # nothing listens there
     school = make_school()
     teacher = make_user(school, "staff")
@@ -220,9 +221,57 @@ def test_a_concern_is_saved_even_when_the_mail_server_is_down(app, client):
     login(client, teacher.email)
     response = post_form(client, "/observations/new", _concern(child.id, urgent="yes"))
     assert response.status_code == 302
-    assert "Speak to the DSL now" in client.get(response.headers["Location"]).get_data(as_text=True)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Find the DSL now: the email was not sent" in page
+    assert "the email to the designated safeguarding lead was not sent" in page
+    assert "has been emailed" not in page
+    assert "call 999" in page
     assert db.session.scalars(select(Observation)).one().urgent
     assert "alert.failed" in db.session.scalars(select(AuditEvent.action)).all()
+
+
+def test_an_urgent_concern_at_a_school_with_no_dsl_account_says_no_one_was_emailed(client, mailbox):
+    school = make_school()
+    teacher = make_user(school, "staff")
+    child = make_child(school)
+    login(client, teacher.email)
+    response = post_form(client, "/observations/new", _concern(child.id, urgent="yes"))
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "no designated safeguarding lead at this school has an account to email" in page
+    assert "has been emailed" not in page
+
+
+def test_the_dsl_home_page_shows_an_urgent_concern_whose_alert_failed_at_the_top_until_it_is_reviewed(app, client):
+    school = make_school()
+    teacher = make_user(school, "staff")
+    dsl = make_user(school, "dsl")
+    child = make_child(school, "Amara", "Osei")
+    emailed = make_child(school, "Bea", "Lund")
+    other_school = make_school()
+    other_teacher = make_user(other_school, "staff")
+    make_user(other_school, "dsl")
+    stranger = make_child(other_school, "Cato", "Rees")
+    login(client, teacher.email)
+    post_form(client, "/observations/new", _concern(emailed.id, urgent="yes"))  # the mail server is up
+    app.config["MAIL_PORT"] = 1
+    post_form(client, "/observations/new", _concern(child.id, urgent="yes"))
+    login(client, other_teacher.email)
+    post_form(client, "/observations/new", _concern(stranger.id, urgent="yes"))
+    failed = db.session.scalars(select(Observation).where(Observation.child_id == child.id)).one()
+
+    login(client, dsl.email)
+    html = client.get("/dsl/queue").get_data(as_text=True)
+    assert "whose email alert was not sent" in html
+    section = html[html.index('id="alerts-not-sent"'):html.index("</section>", html.index('id="alerts-not-sent"'))]
+    assert html.index('id="alerts-not-sent"') < html.index("<table")
+    assert "Amara Osei" in section and f"/dsl/observations/{failed.id}/review" in section
+    assert "Bea Lund" not in section and "Cato Rees" not in section
+
+    done = post_form(client, f"/dsl/observations/{failed.id}/review",
+                     {"decision": "monitor", "reason": "Spoke to the teacher and the child.",
+                      "decided_on": date.today().strftime("%d/%m/%Y")})
+    assert done.status_code == 302
+    assert "whose email alert was not sent" not in client.get("/dsl/queue").get_data(as_text=True)
 
 
 def test_staff_see_only_their_own_observations(client):

@@ -170,3 +170,35 @@ def test_the_orm_refuses_to_change_the_head_but_allows_the_significant_mark(app)
     db.session.expire_all()
     stored = db.session.get(Observation, observation.id)
     assert stored.significant and not stored.urgent and stored.reviewed_at is None
+
+
+def test_recording_a_decision_says_so_on_the_page_that_follows(client):
+    school, teacher, dsl, child = _setup()
+    observation = _observe(school, child, teacher, "Came in hungry and asked for toast twice.")
+    login(client, dsl.email)
+    done = post_form(client, f"/dsl/observations/{observation.id}/review",
+                     {"decision": "monitor", "reason": "Monitor at breakfast club.",
+                      "decided_on": TODAY.strftime("%d/%m/%Y")})
+    html = client.get(done.headers["Location"]).get_data(as_text=True)
+    start = html.index('<div class="notification-banner notification-banner-success" role="alert"')
+    banner = html[start:html.index("</p>", start)]
+    assert ">Success</h2>" in banner
+    assert f"Decision recorded for {child.display_name}: Monitor." in banner
+    # Shown once: the next page is quiet.
+    assert "Decision recorded" not in client.get("/dsl/queue").get_data(as_text=True)
+
+
+def test_a_decision_to_refer_to_social_care_opens_the_referral_form_with_that_agency_chosen(client):
+    school, teacher, dsl, child = _setup()
+    observation = _observe(school, child, teacher, "Said her stepdad hit her with a belt.")
+    login(client, dsl.email)
+    done = post_form(client, f"/dsl/observations/{observation.id}/review",
+                     {"decision": "refer-social-care", "reason": "Disclosure of physical harm.",
+                      "decided_on": TODAY.strftime("%d/%m/%Y")})
+    assert f"/children/{child.id}/referrals/new" in done.headers["Location"]
+    html = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "Referral to children&#39;s social care. Now record the referral itself." in html
+    assert '<option value="social-care" selected' in html
+    # An agency the school does not have is ignored, not an error.
+    page = client.get(f"/children/{child.id}/referrals/new?agency=<script>").get_data(as_text=True)
+    assert "<script>" not in page and '" selected' not in page.split('name="agency"')[1].split("</select>")[0]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -37,26 +39,72 @@ class RowError:
         return f"{', '.join(where)}: {self.reason}" if where else self.reason
 
 
-SAVE_AS_CSV = "In Excel choose File, Save As, and 'CSV UTF-8 (Comma delimited) (*.csv)'."
+SAVE_AS_CSV = "In Excel choose File > Save As > CSV UTF-8 (Comma delimited) (*.csv)."
+
+# One well-formed UTF-8 character of two to four bytes (the table in RFC 3629). Found in a file
+# that is not all UTF-8, it means the file mixes encodings (typically rows pasted in from another
+# file): read as Windows-1252, that character would become mojibake such as "Ã«" for "ë".
+_UTF8_MULTIBYTE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
+    rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}"
+    rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}")
 
 
 def decode_upload(data: bytes) -> str:
-    """The text of an uploaded file: UTF-8 (with or without Excel's BOM), else Windows-1252."""
+    """The text of an uploaded file, decoded strictly; UnreadableUpload says where and how to fix it.
+
+    UTF-8 (with or without Excel's BOM) and UTF-16 with a BOM are read as they are. A file that
+    is not UTF-8 is read as Windows-1252 (Excel's plain "CSV (Comma delimited)") only when none of
+    it is UTF-8: one Windows-1252 byte in a UTF-8 file would otherwise turn every "Zoë" into "ZoÃ«".
+    """
     if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
         raise UnreadableUpload(f"This is an Excel workbook, not a CSV file. {SAVE_AS_CSV}")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise UnreadableUpload(f"This file was saved as 'Unicode Text' (UTF-16), not CSV. {SAVE_AS_CSV}")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return _utf16(data)
     if b"\x00" in data:
         raise UnreadableUpload(f"This is not a text file, so it cannot be a CSV export. {SAVE_AS_CSV}")
+    has_bom = data.startswith(codecs.BOM_UTF8)
+    body = data[len(codecs.BOM_UTF8):] if has_bom else data
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    # Excel's plain "CSV (Comma delimited)" writes Windows-1252, so Zoë arrives as the byte 0xEB.
+        return body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        first_bad = error.start
+    if has_bom or _UTF8_MULTIBYTE.search(body):
+        raise UnreadableUpload(
+            f"The file mixes two kinds of text: most of it is UTF-8, but {_where(body, first_bad)}, "
+            f"which is not. Correct that character and save the file as UTF-8. {SAVE_AS_CSV}")
     try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError:
-        raise UnreadableUpload(f"The file's characters cannot be read. {SAVE_AS_CSV}") from None
+        return body.decode("cp1252")
+    except UnicodeDecodeError as error:
+        raise UnreadableUpload(f"The file's characters cannot be read: {_where(body, error.start)}, which is "
+                               f"neither UTF-8 nor Windows-1252. {SAVE_AS_CSV}") from None
+
+
+def _utf16(data: bytes) -> str:
+    try:
+        text = data.decode("utf-16")  # the BOM says which byte order, and is dropped
+    except UnicodeDecodeError as error:
+        raise UnreadableUpload(f"The file says it is UTF-16 but byte {error.start + 1:,} cannot be read as "
+                               f"UTF-16. {SAVE_AS_CSV}") from None
+    first_line = text.split("\n", 1)[0]
+    # Excel's "Unicode Text" is UTF-16 with tabs between the cells, not commas.
+    if "\t" in first_line and "," not in first_line:
+        raise UnreadableUpload(f"This file was saved as 'Unicode Text' (tab-separated), not CSV. {SAVE_AS_CSV}")
+    if "\x00" in text:
+        raise UnreadableUpload(f"This is not a text file, so it cannot be a CSV export. {SAVE_AS_CSV}")
+    return text
+
+
+def _where(data: bytes, position: int) -> str:
+    """Where a byte is, as "line 3, byte 12 is 0xEB (ë in Windows-1252)", counting both from 1."""
+    before = data[:position]
+    # Line breaks as the CSV reader counts them: \r\n, \n or a lone \r.
+    line = before.count(b"\n") + before.count(b"\r") - before.count(b"\r\n") + 1
+    start = max(before.rfind(b"\n"), before.rfind(b"\r")) + 1
+    value = data[position]
+    shown = bytes([value]).decode("cp1252", errors="ignore")
+    meaning = f" ({shown} in Windows-1252)" if shown.isprintable() and shown.strip() else ""
+    return f"line {line}, byte {position - start + 1} is 0x{value:02X}{meaning}"
 
 
 def heading_key(heading: str) -> str:

@@ -259,13 +259,47 @@ def test_decode_upload_falls_back_to_excels_windows_1252():
 @pytest.mark.parametrize("data", [
     b"PK\x03\x04\x14\x00\x06\x00",              # an .xlsx workbook
     b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00\x00",  # an old .xls workbook
-    b"\xff\xfeu\x00p\x00n\x00",                  # Excel's "Unicode Text"
+    "upn\tlegal_forename\r\n".encode("utf-16"),  # Excel's "Unicode Text": UTF-16, tab-separated
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",      # a picture
     b"upn\x81\x8d\x8f\x90\x9d",                  # neither UTF-8 nor Windows-1252
 ])
 def test_decode_upload_refuses_files_that_are_not_csv_text(data):
     with pytest.raises(UnreadableUpload):
         decode_upload(data)
+
+
+def test_decode_upload_reads_utf16_with_a_bom_in_either_byte_order():
+    text = f"{CANONICAL}\r\n{UPN1},Zoë,,Nguyễn,04/05/2015,F,5,N\r\n"
+    assert decode_upload(text.encode("utf-16")) == text
+    assert decode_upload(b"\xfe\xff" + text.encode("utf-16-be")) == text
+
+
+def test_one_windows_1252_byte_in_a_utf8_file_refuses_the_file_naming_line_and_byte():
+    # Rows pasted in from an old export: "Zoë" written as the single Windows-1252 byte 0xEB.
+    data = (f"{CANONICAL}\r\n{UPN1},Zoë,,Nguyễn,04/05/2015,F,5,N\r\n".encode("utf-8")
+            + f"{UPN2},Zo".encode() + b"\xeb" + b",,Roe,04/05/2015,F,5,N\r\n")
+    with pytest.raises(UnreadableUpload) as refused:
+        decode_upload(data)
+    message = str(refused.value)
+    # Line 3; the byte after the 13-character UPN, its comma and "Zo" is the 17th of its line.
+    assert f"line 3, byte {len(UPN2) + 4} is 0xEB (ë in Windows-1252)" in message
+    assert "most of it is UTF-8" in message
+    assert "File > Save As > CSV UTF-8 (Comma delimited)" in message
+
+
+@pytest.mark.parametrize("data, where", [
+    (b"\xef\xbb\xbfupn\nZo\xeb\n", "line 2, byte 3 is 0xEB"),          # a BOM promises UTF-8
+    ("Zoë\r".encode() + b"O\x92Neill", "line 2, byte 2 is 0x92"),       # a lone CR ends a line too
+    ("Nguyễn\r\n".encode() + b"caf\xe9", "line 2, byte 4 is 0xE9"),
+])
+def test_a_utf8_file_with_any_byte_that_is_not_utf8_is_refused(data, where):
+    with pytest.raises(UnreadableUpload, match=where):
+        decode_upload(data)
+
+
+def test_bytes_neither_utf8_nor_windows_1252_are_named():
+    with pytest.raises(UnreadableUpload, match="line 2, byte 4 is 0x81, which is neither UTF-8 nor Windows-1252"):
+        decode_upload(b"upn\r\ncaf\x81")
 
 
 def test_row_error_reads_as_line_and_column():

@@ -91,6 +91,18 @@ def test_excel_windows_1252_export_keeps_accents(client):
     assert db.session.scalar(select(Child.legal_forename).where(Child.upn == UPN1)) == "Zoë"
 
 
+def test_a_utf8_file_with_one_windows_1252_byte_is_refused_with_where_and_how_to_fix_it(client):
+    signed_in_admin(client)
+    mixed = GOOD.encode("utf-8") + f"{synthetic_upn(703)},Zo".encode() + b"\xeb,,Roe,04/05/2015,F,5,N\r\n"
+    response = upload(client, mixed)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Nothing was imported" in html
+    assert f"line 4, byte {len(synthetic_upn(703)) + 4} is 0xEB (ë in Windows-1252)" in html
+    assert "File &gt; Save As &gt; CSV UTF-8 (Comma delimited)" in html
+    assert children_count() == 0
+
+
 def test_no_file_an_empty_file_a_workbook_or_garbage_is_a_clear_message_not_a_crash(client):
     signed_in_admin(client)
     cases = [

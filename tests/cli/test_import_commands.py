@@ -148,6 +148,25 @@ def test_a_utf8_export_with_one_windows_1252_byte_is_refused_naming_the_line_and
     assert children_of(school) == {}
 
 
+def test_import_pupils_refuses_implausible_dates_of_birth_and_names_and_writes_nothing(runner, tmp_path):
+    school = make_school()
+    path = write(tmp_path, (
+        f"{PUPIL_HEADER}\r\n"
+        f"{UPN1},Zoë,,Nguyễn,01/01/0001,F,5,N\r\n"
+        f"{UPN2},Siobhán,=HYPERLINK(\"http://x\"),O'Neill,30/09/2014,F,6,N\r\n"
+        f"{UPN3},Ann,,Lee\u202e,{date.today():%d/%m/%Y},F,N1,N\r\n"
+    ))
+    result = runner.invoke(args=["import-pupils", path, "--school", school.urn])
+    assert result.exit_code == 1
+    assert "line 2, column DOB: The date of birth 01/01/0001 makes this pupil over 25 years old today." in result.output
+    assert "line 3, column Preferred Forename: A name cannot start with '='" in result.output
+    assert "line 4, column Legal Surname: This name has a hidden character" in result.output
+    assert "line 4, column DOB: The date of birth" in result.output and "under 2 years old" in result.output
+    assert "Nothing was imported: 4 problems found on 3 lines." in result.output
+    assert "Traceback" not in result.output
+    assert children_of(school) == {}
+
+
 def test_commands_have_help(runner):
     for command in ("import-pupils", "import-observations"):
         result = runner.invoke(args=[command, "--help"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 
 import pytest
@@ -163,6 +164,67 @@ def test_date_of_birth_in_the_future_is_refused():
     result = parse(f"{CANONICAL}\n{UPN1},Zoë,,Nguyễn,28/03/2026,F,5,N\n")
     assert errors_at(result) == {(2, "date_of_birth")}
     assert "future" in result.errors[0].reason
+
+
+# TODAY is 27/03/2026: a pupil may be from 2 (nursery) to 25 years old on the day of the import.
+@pytest.mark.parametrize(("written", "reason"), [
+    ("01/01/0001", "The date of birth 01/01/0001 makes this pupil over 25 years old today."),
+    ("01/01/1900", "over 25 years old"),
+    ("26/03/2001", "over 25 years old"),
+    ("27/03/2026", "under 2 years old today; a school's youngest pupils start nursery at 2."),
+    ("01/09/2025", "under 2 years old"),
+    ("28/03/2024", "under 2 years old"),
+])
+def test_a_date_of_birth_no_school_pupil_could_have_is_refused(written, reason):
+    result = parse(f"{CANONICAL}\n{UPN1},Zoë,,Nguyễn,{written},F,5,N\n")
+    assert errors_at(result) == {(2, "date_of_birth")}
+    assert reason in result.errors[0].reason
+
+
+@pytest.mark.parametrize("written", ["27/03/2024", "27/03/2001"])
+def test_a_pupil_turning_2_or_25_on_the_day_of_the_import_is_accepted(written):
+    assert parse(f"{CANONICAL}\n{UPN1},Zoë,,Nguyễn,{written},F,N1,N\n").errors == ()
+
+
+def test_the_age_bounds_of_a_leap_day_import_fall_on_28_february():
+    leap_day = date(2028, 2, 29)
+    assert parse_pupils(f"{CANONICAL}\n{UPN1},Zoë,,Nguyễn,28/02/2026,F,N1,N\n", today=leap_day).errors == ()
+    assert parse_pupils(f"{CANONICAL}\n{UPN1},Zoë,,Nguyễn,01/03/2026,F,N1,N\n", today=leap_day).errors != ()
+
+
+@pytest.mark.parametrize(("column", "name", "reason"), [
+    (1, "=HYPERLINK(\"http://x\",\"Zoë\")", "A name cannot start with '=': a spreadsheet would run it"),
+    (1, "+Zoë", "cannot start with '+'"),
+    (3, "@SUM(A1)", "cannot start with '@'"),
+    (3, "-Nguyễn", "cannot start with '-'"),
+    (1, "Zo\x1bë", "an invisible control character in it (U+001B)"),
+    (1, "Zo\x00ë", "an invisible control character in it (U+0000)"),
+    (1, "Zo\x85ë", "an invisible control character in it (U+0085)"),
+    (3, "Ngu\tyễn", "a tab in it (U+0009)"),
+    (3, "\u202enellieN'O", "changes the direction of the text (U+202E RIGHT-TO-LEFT OVERRIDE)"),
+    (2, "Zo\u2066e\u2069", "(U+2066 LEFT-TO-RIGHT ISOLATE)"),
+    (3, "O\u200fNeill", "(U+200F RIGHT-TO-LEFT MARK)"),
+])
+def test_a_name_that_is_a_formula_or_holds_control_or_direction_characters_is_refused(column, name, reason):
+    cells = [UPN1, "Zoë", "", "Nguyễn", "04/05/2015", "F", "5", "N"]
+    cells[column] = '"' + name.replace('"', '""') + '"'
+    result = parse(f"{CANONICAL}\n{','.join(cells)}\n{UPN2},Ann,,Lee,04/05/2015,F,5,N\n")
+    assert errors_at(result) == {(2, CANONICAL.split(",")[column])}
+    assert reason in result.errors[0].reason
+    assert [row.line for row in result.rows] == [3]
+
+
+REAL_NAMES = ["O'Neill", "O’Neill", "Zoë", "Nguyễn", "Smith-Jones", "de la Cruz", "Zoe\u0308", "Mary-Jane",
+              "محمد", "שרה", "D'Souza (Jnr)", "Jean-Luc St. Pierre", "Zoë-Nguyễn"]
+
+
+@pytest.mark.parametrize("name", REAL_NAMES)
+def test_real_names_with_accents_apostrophes_hyphens_and_other_scripts_are_kept_as_typed(name):
+    result = parse(f"{CANONICAL}\n{UPN1},{name},{name},{name},04/05/2015,F,5,N\n")
+    assert result.errors == ()
+    values = result.rows[0].values
+    assert values["legal_forename"] == values["legal_surname"] == values["preferred_forename"]
+    assert values["legal_surname"] == unicodedata.normalize("NFC", name)
 
 
 def test_every_bad_row_is_reported_not_just_the_first():

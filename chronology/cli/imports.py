@@ -48,8 +48,11 @@ def import_pupils_command(file: Path, urn: str) -> None:
     HI, VI, MSI, PD, ASD, OTH, NSA), communication_needs, nhs_number. An empty detail keeps
     what is recorded.
 
-    Dates are DD/MM/YYYY or YYYY-MM-DD. Pupils are matched by UPN, so importing again updates
-    them. All or nothing: if any row is wrong, every problem is listed and nothing is written.
+    Dates are DD/MM/YYYY or YYYY-MM-DD. A date of birth must make the pupil 2 to 25 years old
+    on the day of the import (nursery to the end of an EHC plan). Names are kept as typed, but
+    not with a control or text-direction character in them, nor starting with = + - or @.
+    Pupils are matched by UPN, so importing again updates them. All or nothing: if any row is
+    wrong, every problem is listed and nothing is written.
     """
     _run(import_pupils, file, urn)
 

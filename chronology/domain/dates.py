@@ -124,7 +124,8 @@ def parse_time(value: str) -> time | None:
 
 def uk_date(day: date) -> str:
     """The one form a date is shown and kept in on a form: DD/MM/YYYY."""
-    return day.strftime("%d/%m/%Y")
+    # Not strftime: on Linux it writes the year 1 as "1", not "0001".
+    return f"{day.day:02d}/{day.month:02d}/{day.year:04d}"
 
 
 def clock_time(moment: time) -> str:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Generic, TypeVar
 
-from .dates import parse_date
+from .dates import parse_date, uk_date
 from .family import DetailsDraft, details_problems, normal_nhs_number
 from .upn import clean_upn, upn_problem
 from .vocabulary import CP_PLAN_STATES, SEN_NEEDS
@@ -37,26 +39,72 @@ class RowError:
         return f"{', '.join(where)}: {self.reason}" if where else self.reason
 
 
-SAVE_AS_CSV = "In Excel choose File, Save As, and 'CSV UTF-8 (Comma delimited) (*.csv)'."
+SAVE_AS_CSV = "In Excel choose File > Save As > CSV UTF-8 (Comma delimited) (*.csv)."
+
+# One well-formed UTF-8 character of two to four bytes (the table in RFC 3629). Found in a file
+# that is not all UTF-8, it means the file mixes encodings (typically rows pasted in from another
+# file): read as Windows-1252, that character would become mojibake such as "Ã«" for "ë".
+_UTF8_MULTIBYTE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
+    rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}"
+    rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}")
 
 
 def decode_upload(data: bytes) -> str:
-    """The text of an uploaded file: UTF-8 (with or without Excel's BOM), else Windows-1252."""
+    """The text of an uploaded file, decoded strictly; UnreadableUpload says where and how to fix it.
+
+    UTF-8 (with or without Excel's BOM) and UTF-16 with a BOM are read as they are. A file that
+    is not UTF-8 is read as Windows-1252 (Excel's plain "CSV (Comma delimited)") only when none of
+    it is UTF-8: one Windows-1252 byte in a UTF-8 file would otherwise turn every "Zoë" into "ZoÃ«".
+    """
     if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
         raise UnreadableUpload(f"This is an Excel workbook, not a CSV file. {SAVE_AS_CSV}")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise UnreadableUpload(f"This file was saved as 'Unicode Text' (UTF-16), not CSV. {SAVE_AS_CSV}")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return _utf16(data)
     if b"\x00" in data:
         raise UnreadableUpload(f"This is not a text file, so it cannot be a CSV export. {SAVE_AS_CSV}")
+    has_bom = data.startswith(codecs.BOM_UTF8)
+    body = data[len(codecs.BOM_UTF8):] if has_bom else data
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    # Excel's plain "CSV (Comma delimited)" writes Windows-1252, so Zoë arrives as the byte 0xEB.
+        return body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        first_bad = error.start
+    if has_bom or _UTF8_MULTIBYTE.search(body):
+        raise UnreadableUpload(
+            f"The file mixes two kinds of text: most of it is UTF-8, but {_where(body, first_bad)}, "
+            f"which is not. Correct that character and save the file as UTF-8. {SAVE_AS_CSV}")
     try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError:
-        raise UnreadableUpload(f"The file's characters cannot be read. {SAVE_AS_CSV}") from None
+        return body.decode("cp1252")
+    except UnicodeDecodeError as error:
+        raise UnreadableUpload(f"The file's characters cannot be read: {_where(body, error.start)}, which is "
+                               f"neither UTF-8 nor Windows-1252. {SAVE_AS_CSV}") from None
+
+
+def _utf16(data: bytes) -> str:
+    try:
+        text = data.decode("utf-16")  # the BOM says which byte order, and is dropped
+    except UnicodeDecodeError as error:
+        raise UnreadableUpload(f"The file says it is UTF-16 but byte {error.start + 1:,} cannot be read as "
+                               f"UTF-16. {SAVE_AS_CSV}") from None
+    first_line = text.split("\n", 1)[0]
+    # Excel's "Unicode Text" is UTF-16 with tabs between the cells, not commas.
+    if "\t" in first_line and "," not in first_line:
+        raise UnreadableUpload(f"This file was saved as 'Unicode Text' (tab-separated), not CSV. {SAVE_AS_CSV}")
+    if "\x00" in text:
+        raise UnreadableUpload(f"This is not a text file, so it cannot be a CSV export. {SAVE_AS_CSV}")
+    return text
+
+
+def _where(data: bytes, position: int) -> str:
+    """Where a byte is, as "line 3, byte 12 is 0xEB (ë in Windows-1252)", counting both from 1."""
+    before = data[:position]
+    # Line breaks as the CSV reader counts them: \r\n, \n or a lone \r.
+    line = before.count(b"\n") + before.count(b"\r") - before.count(b"\r\n") + 1
+    start = max(before.rfind(b"\n"), before.rfind(b"\r")) + 1
+    value = data[position]
+    shown = bytes([value]).decode("cp1252", errors="ignore")
+    meaning = f" ({shown} in Windows-1252)" if shown.isprintable() and shown.strip() else ""
+    return f"line {line}, byte {position - start + 1} is 0x{value:02X}{meaning}"
 
 
 def heading_key(heading: str) -> str:
@@ -175,6 +223,33 @@ def read_text(raw: str, *, limit: int | None = None, lines_ok: bool = False) -> 
     return text
 
 
+# Unicode's Bidi_Control characters: invisible, and they reorder the text around them, so a name
+# holding one shows as something other than what was typed ("\u202eenoR" shows as "Rone").
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# A spreadsheet runs a cell starting with one of these as a formula. No one's name starts with
+# one (a double-barrelled name's hyphen comes after a letter), so such a cell is a mistake or an attack.
+NAME_CANNOT_START = ("=", "+", "-", "@")
+
+
+def name_problem(name: str) -> str | None:
+    """Why a name cannot be a person's name as typed, or None; apostrophes and accents are fine."""
+    for char in name:
+        if unicodedata.category(char) == "Cc":
+            what = "a tab" if char == "\t" else "an invisible control character"
+            return f"This name has {what} in it ({_codepoint(char)}). Retype the name in the MIS and export again."
+        if char in BIDI_CONTROLS:
+            return (f"This name has a hidden character that changes the direction of the text ({_codepoint(char)}), "
+                    "so it would not show as typed. Retype the name in the MIS and export again.")
+    if name.startswith(NAME_CANNOT_START):
+        return (f"A name cannot start with {name[0]!r}: a spreadsheet would run it as a formula. "
+                "Check the name in the MIS.")
+    return None
+
+
+def _codepoint(char: str) -> str:
+    return f"U+{ord(char):04X} {unicodedata.name(char, '')}".rstrip()
+
+
 def read_optional_date(raw: str) -> date | None:
     """A UK or ISO date, or None for an empty cell; DateProblem (a ValueError) when it cannot be read."""
     return parse_date(raw, two_digit_years=False) if raw.strip() else None
@@ -288,6 +363,11 @@ GENDER_WORDS = {"m": "male", "male": "male", "f": "female", "female": "female"}
 MAX_LENGTH = {"legal_forename": 100, "preferred_forename": 100, "legal_surname": 100,
               "gender": 20, "year_group": 20, "ethnicity": 100, "religion": 100, "first_language": 100,
               "address": 1000, "communication_needs": 4000}
+NAME_FIELDS = frozenset({"legal_forename", "preferred_forename", "legal_surname"})
+# The ages a pupil can be on the day of the import: from a nursery place at 2 (the youngest a
+# school takes a child, with funded two-year-old places) to 25 (the oldest an EHC plan runs).
+# Outside them the date is a typing or export slip (01/01/0001, 01/01/1900, today's date).
+YOUNGEST_AGE, OLDEST_AGE = 2, 25
 # An address or a note on communication needs may run over several lines of a quoted cell.
 MULTI_LINE = frozenset({"address", "communication_needs"})
 
@@ -382,13 +462,12 @@ def _read_value(name: str, raw: str, today: date) -> object:
         return clean_upn(text)
     if name in ("legal_forename", "legal_surname") and not text:
         raise ValueError("This name is missing.")
+    if name in NAME_FIELDS and (problem := name_problem(text)):
+        raise ValueError(problem)
     if len(text) > MAX_LENGTH.get(name, len(text)):
         raise ValueError(f"This is longer than {MAX_LENGTH[name]} characters.")
     if name == "date_of_birth":
-        born = parse_date(text, two_digit_years=False)
-        if born > today:
-            raise ValueError(f"The date of birth {born:%d/%m/%Y} is in the future.")
-        return born
+        return _plausible_birth_date(parse_date(text, two_digit_years=False), today)
     if name in ("joined_on", "left_on"):
         return parse_date(text, two_digit_years=False) if text else None
     if name == "preferred_forename":
@@ -411,6 +490,28 @@ def _read_value(name: str, raw: str, today: date) -> object:
             raise ValueError(f"{text!r} is not a child protection plan state; write none, current or past.")
         return state
     return text
+
+
+def _plausible_birth_date(born: date, today: date) -> date:
+    """The date of birth of a child a school could have on its roll today; ValueError otherwise."""
+    if born > today:
+        raise ValueError(f"The date of birth {uk_date(born)} is in the future.")
+    if born > years_before(today, YOUNGEST_AGE):
+        raise ValueError(f"The date of birth {uk_date(born)} makes this pupil under {YOUNGEST_AGE} years old "
+                         f"today; a school's youngest pupils start nursery at {YOUNGEST_AGE}. "
+                         "Check the date in the MIS.")
+    if born < years_before(today, OLDEST_AGE):
+        raise ValueError(f"The date of birth {uk_date(born)} makes this pupil over {OLDEST_AGE} years old today. "
+                         "Check the date in the MIS.")
+    return born
+
+
+def years_before(day: date, years: int) -> date:
+    """The same day `years` earlier; 29 February becomes 28 February in a year without one."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
 
 
 _SEN_NEED_BY_KEY = {key: term.slug for term in SEN_NEEDS for key in (term.slug.casefold(), term.label.casefold())}

@@ -1,4 +1,4 @@
-"""School trends for the DSL: months to count over, tables of counts, and CSV cells that are safe to open."""
+"""School trends for the DSL: months to count over, tables of counts, and the rows of its CSV."""
 
 from __future__ import annotations
 
@@ -6,9 +6,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Iterable
-
-# A spreadsheet treats a cell starting with one of these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def last_months(today: date, count: int = 12) -> list[date]:
@@ -77,12 +74,6 @@ def month_counts(rows: Iterable[tuple[date, str, int]], months: list[date]) -> t
     return {slug: dict(c) for slug, c in by_month.items()}, dict(totals)
 
 
-def safe_cell(value: object) -> str:
-    """A CSV cell a spreadsheet will show as text, never run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
 def csv_rows(trends: Trends, category_label=str, agency_label=str, status_label=str,  # noqa: ANN001
              rule_label=str) -> list[list[str]]:
     """The same figures as the page, one count a line: figure, group, month or status, count."""
@@ -98,7 +89,7 @@ def csv_rows(trends: Trends, category_label=str, agency_label=str, status_label=
         rows.append(["open prompts", rule_label(rule), "", str(trends.open_prompts[rule])])
     for (agency, status), n in sorted(trends.referrals.items()):
         rows.append(["referrals", agency_label(agency), status_label(status), str(n)])
-    return [[safe_cell(cell) for cell in row] for row in rows]
+    return rows
 
 
 def _rule_order(rule: str) -> tuple[int, str]:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import Blueprint, Response, render_template
 from flask_login import current_user
 
+from ..domain.csv_export import csv_text
 from ..domain.prompts import RULE_NAMES
 from ..domain.trends import csv_rows
 from ..domain.vocabulary import AGENCIES, CATEGORIES, REFERRAL_STATUSES, label_for
@@ -38,7 +36,5 @@ def download():
     rows = csv_rows(trends, category_label=lambda s: label_for(CATEGORIES, s),
                     agency_label=lambda s: label_for(AGENCIES, s),
                     status_label=lambda s: label_for(REFERRAL_STATUSES, s), rule_label=_rule_label)
-    out = io.StringIO()
-    csv.writer(out).writerows(rows)
-    return Response(out.getvalue(), mimetype="text/csv", headers={
+    return Response(csv_text(rows), mimetype="text/csv", headers={
         "Content-Disposition": f"attachment; filename=trends-{clock.today():%Y-%m-%d}.csv"})

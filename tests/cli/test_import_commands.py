@@ -135,6 +135,38 @@ def test_a_workbook_instead_of_csv_is_refused(runner, tmp_path):
     assert "Excel workbook" in result.output
 
 
+def test_a_utf8_export_with_one_windows_1252_byte_is_refused_naming_the_line_and_byte(runner, tmp_path):
+    school = make_school()
+    path = tmp_path / "pupils.csv"
+    path.write_bytes(f"{PUPIL_HEADER}\r\n{UPN1},Zoë,,Nguyễn,04/05/2015,F,5,N\r\n".encode("utf-8")
+                     + f"{UPN2},Zo".encode() + b"\xeb,,Roe,04/05/2015,F,5,N\r\n")
+    result = runner.invoke(args=["import-pupils", str(path), "--school", school.urn])
+    assert result.exit_code == 1
+    assert f"line 3, byte {len(UPN2) + 4} is 0xEB" in result.output
+    assert "CSV UTF-8 (Comma delimited)" in result.output and "Nothing was imported" in result.output
+    assert "Traceback" not in result.output
+    assert children_of(school) == {}
+
+
+def test_import_pupils_refuses_implausible_dates_of_birth_and_names_and_writes_nothing(runner, tmp_path):
+    school = make_school()
+    path = write(tmp_path, (
+        f"{PUPIL_HEADER}\r\n"
+        f"{UPN1},Zoë,,Nguyễn,01/01/0001,F,5,N\r\n"
+        f"{UPN2},Siobhán,=HYPERLINK(\"http://x\"),O'Neill,30/09/2014,F,6,N\r\n"
+        f"{UPN3},Ann,,Lee\u202e,{date.today():%d/%m/%Y},F,N1,N\r\n"
+    ))
+    result = runner.invoke(args=["import-pupils", path, "--school", school.urn])
+    assert result.exit_code == 1
+    assert "line 2, column DOB: The date of birth 01/01/0001 makes this pupil over 25 years old today." in result.output
+    assert "line 3, column Preferred Forename: A name cannot start with '='" in result.output
+    assert "line 4, column Legal Surname: This name has a hidden character" in result.output
+    assert "line 4, column DOB: The date of birth" in result.output and "under 2 years old" in result.output
+    assert "Nothing was imported: 4 problems found on 3 lines." in result.output
+    assert "Traceback" not in result.output
+    assert children_of(school) == {}
+
+
 def test_commands_have_help(runner):
     for command in ("import-pupils", "import-observations"):
         result = runner.invoke(args=[command, "--help"])
@@ -178,6 +210,20 @@ def test_import_observations_adds_imported_records_kept_as_written(runner, tmp_p
     assert observations[1].child_id == siobhan.id and observations[1].current.first_hand is False
     events = list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == "observations.import")))
     assert len(events) == 1
+
+
+def test_history_with_a_child_s_words_in_two_encodings_is_refused_not_garbled(runner, tmp_path):
+    school, _teacher, _zoe, _siobhan = _school_with_children()
+    path = tmp_path / "history.csv"
+    path.write_bytes(f"{OBS_HEADER}\r\n{UPN1},2025-11-03,hunger,staff,Hungry,Zoë said “no tea”,,"
+                     "teacher@school.example.org\r\n".encode("utf-8")
+                     + f"{UPN2},2025-11-04,hunger,staff,Hungry,I".encode() + b"\x92m hungry,,"
+                     b"teacher@school.example.org\r\n")
+    result = runner.invoke(args=["import-observations", str(path), "--school", school.urn])
+    assert result.exit_code == 1
+    assert "line 3, byte" in result.output and "is 0x92" in result.output
+    assert "Traceback" not in result.output
+    assert count(Observation) == 0
 
 
 def test_import_observations_is_all_or_nothing_with_every_row_error(runner, tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 
 import pytest
@@ -165,6 +166,67 @@ def test_date_of_birth_in_the_future_is_refused():
     assert "future" in result.errors[0].reason
 
 
+# TODAY is 27/03/2026: a pupil may be from 2 (nursery) to 25 years old on the day of the import.
+@pytest.mark.parametrize(("written", "reason"), [
+    ("01/01/0001", "The date of birth 01/01/0001 makes this pupil over 25 years old today."),
+    ("01/01/1900", "over 25 years old"),
+    ("26/03/2001", "over 25 years old"),
+    ("27/03/2026", "under 2 years old today; a school's youngest pupils start nursery at 2."),
+    ("01/09/2025", "under 2 years old"),
+    ("28/03/2024", "under 2 years old"),
+])
+def test_a_date_of_birth_no_school_pupil_could_have_is_refused(written, reason):
+    result = parse(f"{CANONICAL}\n{UPN1},Zoë,,Nguyễn,{written},F,5,N\n")
+    assert errors_at(result) == {(2, "date_of_birth")}
+    assert reason in result.errors[0].reason
+
+
+@pytest.mark.parametrize("written", ["27/03/2024", "27/03/2001"])
+def test_a_pupil_turning_2_or_25_on_the_day_of_the_import_is_accepted(written):
+    assert parse(f"{CANONICAL}\n{UPN1},Zoë,,Nguyễn,{written},F,N1,N\n").errors == ()
+
+
+def test_the_age_bounds_of_a_leap_day_import_fall_on_28_february():
+    leap_day = date(2028, 2, 29)
+    assert parse_pupils(f"{CANONICAL}\n{UPN1},Zoë,,Nguyễn,28/02/2026,F,N1,N\n", today=leap_day).errors == ()
+    assert parse_pupils(f"{CANONICAL}\n{UPN1},Zoë,,Nguyễn,01/03/2026,F,N1,N\n", today=leap_day).errors != ()
+
+
+@pytest.mark.parametrize(("column", "name", "reason"), [
+    (1, "=HYPERLINK(\"http://x\",\"Zoë\")", "A name cannot start with '=': a spreadsheet would run it"),
+    (1, "+Zoë", "cannot start with '+'"),
+    (3, "@SUM(A1)", "cannot start with '@'"),
+    (3, "-Nguyễn", "cannot start with '-'"),
+    (1, "Zo\x1bë", "an invisible control character in it (U+001B)"),
+    (1, "Zo\x00ë", "an invisible control character in it (U+0000)"),
+    (1, "Zo\x85ë", "an invisible control character in it (U+0085)"),
+    (3, "Ngu\tyễn", "a tab in it (U+0009)"),
+    (3, "\u202enellieN'O", "changes the direction of the text (U+202E RIGHT-TO-LEFT OVERRIDE)"),
+    (2, "Zo\u2066e\u2069", "(U+2066 LEFT-TO-RIGHT ISOLATE)"),
+    (3, "O\u200fNeill", "(U+200F RIGHT-TO-LEFT MARK)"),
+])
+def test_a_name_that_is_a_formula_or_holds_control_or_direction_characters_is_refused(column, name, reason):
+    cells = [UPN1, "Zoë", "", "Nguyễn", "04/05/2015", "F", "5", "N"]
+    cells[column] = '"' + name.replace('"', '""') + '"'
+    result = parse(f"{CANONICAL}\n{','.join(cells)}\n{UPN2},Ann,,Lee,04/05/2015,F,5,N\n")
+    assert errors_at(result) == {(2, CANONICAL.split(",")[column])}
+    assert reason in result.errors[0].reason
+    assert [row.line for row in result.rows] == [3]
+
+
+REAL_NAMES = ["O'Neill", "O’Neill", "Zoë", "Nguyễn", "Smith-Jones", "de la Cruz", "Zoe\u0308", "Mary-Jane",
+              "محمد", "שרה", "D'Souza (Jnr)", "Jean-Luc St. Pierre", "Zoë-Nguyễn"]
+
+
+@pytest.mark.parametrize("name", REAL_NAMES)
+def test_real_names_with_accents_apostrophes_hyphens_and_other_scripts_are_kept_as_typed(name):
+    result = parse(f"{CANONICAL}\n{UPN1},{name},{name},{name},04/05/2015,F,5,N\n")
+    assert result.errors == ()
+    values = result.rows[0].values
+    assert values["legal_forename"] == values["legal_surname"] == values["preferred_forename"]
+    assert values["legal_surname"] == unicodedata.normalize("NFC", name)
+
+
 def test_every_bad_row_is_reported_not_just_the_first():
     text = (
         f"{CANONICAL}\n"
@@ -259,13 +321,47 @@ def test_decode_upload_falls_back_to_excels_windows_1252():
 @pytest.mark.parametrize("data", [
     b"PK\x03\x04\x14\x00\x06\x00",              # an .xlsx workbook
     b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00\x00",  # an old .xls workbook
-    b"\xff\xfeu\x00p\x00n\x00",                  # Excel's "Unicode Text"
+    "upn\tlegal_forename\r\n".encode("utf-16"),  # Excel's "Unicode Text": UTF-16, tab-separated
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",      # a picture
     b"upn\x81\x8d\x8f\x90\x9d",                  # neither UTF-8 nor Windows-1252
 ])
 def test_decode_upload_refuses_files_that_are_not_csv_text(data):
     with pytest.raises(UnreadableUpload):
         decode_upload(data)
+
+
+def test_decode_upload_reads_utf16_with_a_bom_in_either_byte_order():
+    text = f"{CANONICAL}\r\n{UPN1},Zoë,,Nguyễn,04/05/2015,F,5,N\r\n"
+    assert decode_upload(text.encode("utf-16")) == text
+    assert decode_upload(b"\xfe\xff" + text.encode("utf-16-be")) == text
+
+
+def test_one_windows_1252_byte_in_a_utf8_file_refuses_the_file_naming_line_and_byte():
+    # Rows pasted in from an old export: "Zoë" written as the single Windows-1252 byte 0xEB.
+    data = (f"{CANONICAL}\r\n{UPN1},Zoë,,Nguyễn,04/05/2015,F,5,N\r\n".encode("utf-8")
+            + f"{UPN2},Zo".encode() + b"\xeb" + b",,Roe,04/05/2015,F,5,N\r\n")
+    with pytest.raises(UnreadableUpload) as refused:
+        decode_upload(data)
+    message = str(refused.value)
+    # Line 3; the byte after the 13-character UPN, its comma and "Zo" is the 17th of its line.
+    assert f"line 3, byte {len(UPN2) + 4} is 0xEB (ë in Windows-1252)" in message
+    assert "most of it is UTF-8" in message
+    assert "File > Save As > CSV UTF-8 (Comma delimited)" in message
+
+
+@pytest.mark.parametrize("data, where", [
+    (b"\xef\xbb\xbfupn\nZo\xeb\n", "line 2, byte 3 is 0xEB"),          # a BOM promises UTF-8
+    ("Zoë\r".encode() + b"O\x92Neill", "line 2, byte 2 is 0x92"),       # a lone CR ends a line too
+    ("Nguyễn\r\n".encode() + b"caf\xe9", "line 2, byte 4 is 0xE9"),
+])
+def test_a_utf8_file_with_any_byte_that_is_not_utf8_is_refused(data, where):
+    with pytest.raises(UnreadableUpload, match=where):
+        decode_upload(data)
+
+
+def test_bytes_neither_utf8_nor_windows_1252_are_named():
+    with pytest.raises(UnreadableUpload, match="line 2, byte 4 is 0x81, which is neither UTF-8 nor Windows-1252"):
+        decode_upload(b"upn\r\ncaf\x81")
 
 
 def test_row_error_reads_as_line_and_column():

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 from datetime import date, timedelta
+from pathlib import Path
 
+import chronology
+from chronology.domain.csv_export import csv_text, safe_cell
 from chronology.domain.timeline import (
     EVENTS_ROW, Mark, build_timeline, find_clusters, severity_of, text_alternative,
 )
-from chronology.domain.trends import csv_rows, last_months, month_counts, safe_cell, Trends
+from chronology.domain.trends import csv_rows, last_months, month_counts, Trends
 
 LABELS = {"hunger": "Hunger", "hygiene": "Hygiene", "injury": "Injury", "strength": "Strength or protective factor",
           "parental-mental-health": "Parent's mental health"}
@@ -135,12 +141,30 @@ def test_month_counts_split_categories_and_ignore_days_outside_the_window():
 
 
 def test_csv_cells_that_a_spreadsheet_would_run_get_a_leading_apostrophe():
-    for dangerous in ("=HYPERLINK(\"x\")", "+1", "-1+2", "@SUM(A1)", "\tx", "\rx"):
+    for dangerous in ("=HYPERLINK(\"x\")", "+1", "-1+2", "@SUM(A1)", "\tx", "\rx", "-2"):
         assert safe_cell(dangerous) == "'" + dangerous
     assert safe_cell("Hunger") == "Hunger" and safe_cell(5) == "5" and safe_cell(None) == ""
+    assert safe_cell("O'Neill") == "O'Neill" and safe_cell("a=b") == "a=b" and safe_cell("Zoë") == "Zoë"
+    # A number the app counted is a number, not a formula; True is text.
+    assert safe_cell(-3) == "-3" and safe_cell(-0.5) == "-0.5" and safe_cell(True) == "True"
+
+
+def test_every_cell_of_the_shared_csv_writer_is_made_safe_and_quoted_as_csv():
+    text = csv_text([["name", "note"], ["=1+1", "a, b"], ["\tx", None], ["@SUM(A1)", 'say "hi"']])
+    assert text == 'name,note\r\n\'=1+1,"a, b"\r\n\'\tx,\r\n\'@SUM(A1),"say ""hi"""\r\n'
+
+
+def test_no_module_writes_csv_except_through_the_shared_writer():
+    package = Path(chronology.__file__).parent
+    writers = [str(path.relative_to(package)) for path in package.rglob("*.py")
+               if path.name != "csv_export.py" and re.search(r"csv\.(writer|DictWriter)\b", path.read_text())]
+    assert writers == []
+
+
+def test_the_trends_csv_is_written_by_the_shared_writer_so_a_formula_category_is_defused():
     trends = Trends(tuple(last_months(date(2026, 2, 14), 1)), {"=cmd": {date(2026, 2, 1): 1}},
                     {date(2026, 2, 1): 1}, {"E1": 2}, {("police", "accepted"): 1})
-    rows = csv_rows(trends)
+    rows = list(csv.reader(io.StringIO(csv_text(csv_rows(trends)))))
     assert rows[0] == ["figure", "group", "detail", "count"]
     assert ["observations by category", "'=cmd", "2026-02", "1"] in rows
     assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)

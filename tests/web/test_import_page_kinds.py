@@ -111,6 +111,27 @@ def test_an_admin_who_is_also_the_dsl_imports_past_casework_and_concerns(client)
     assert (count(Observation), count(LifeEvent)) == (1, 1)
 
 
+def test_every_kind_of_file_in_two_encodings_is_refused_on_the_page_and_nothing_is_written(client):
+    school, admin, zoe, mia = _school(["admin", "dsl"])
+    login(client, admin.email)
+    # A good UTF-8 file with one row pasted in from a Windows-1252 file: "Zoë" as the byte 0xEB.
+    pasted = f"{UPN2},Zo".encode() + b"\xeb"
+    files = {"contacts": CONTACTS.replace("Dana Roe", "Dana Roë").encode(),
+             "history": HISTORY.format(email=admin.email).replace("Came in", "Zoë came in").encode(),
+             "casework": CASEWORK.format(email=admin.email).replace("aunt's", "aunt’s").encode(),
+             # Nothing but digits and letters: only Excel's UTF-8 BOM says the file is UTF-8.
+             "attendance": f"upn,period_start,period_end,attendance_percent\r\n{UPN1},01/09/2025,20/12/2025,94\r\n"
+                           .encode("utf-8-sig")}
+    for kind, body in files.items():
+        data = body + pasted + b"\r\n"
+        response = upload(client, kind, data)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 400, kind
+        assert "Nothing was imported" in html and "is 0xEB (ë in Windows-1252)" in html, kind
+        assert "CSV UTF-8 (Comma delimited)" in html, kind
+    assert (count(FamilyMember), count(AttendancePeriod), count(Observation), count(LifeEvent)) == (0, 0, 0, 0)
+
+
 def test_an_admin_who_is_not_a_dsl_may_not_import_or_probe_casework(client):
     school, admin, zoe, mia = _school()
     login(client, admin.email)

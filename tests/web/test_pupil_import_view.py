@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import date
 
 from sqlalchemy import func, select
 
@@ -89,6 +90,50 @@ def test_excel_windows_1252_export_keeps_accents(client):
     # Nguyễn has no Windows-1252 form, which is one reason to prefer "CSV UTF-8".
     assert upload(client, GOOD.replace("Nguyễn", "Nguyen").encode("cp1252")).status_code == 200
     assert db.session.scalar(select(Child.legal_forename).where(Child.upn == UPN1)) == "Zoë"
+
+
+def test_a_utf8_file_with_one_windows_1252_byte_is_refused_with_where_and_how_to_fix_it(client):
+    signed_in_admin(client)
+    mixed = GOOD.encode("utf-8") + f"{synthetic_upn(703)},Zo".encode() + b"\xeb,,Roe,04/05/2015,F,5,N\r\n"
+    response = upload(client, mixed)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Nothing was imported" in html
+    assert f"line 4, byte {len(synthetic_upn(703)) + 4} is 0xEB (ë in Windows-1252)" in html
+    assert "File &gt; Save As &gt; CSV UTF-8 (Comma delimited)" in html
+    assert children_count() == 0
+
+
+def test_implausible_dates_of_birth_and_names_are_refused_row_by_row_and_nothing_is_written(client):
+    signed_in_admin(client)
+    today = date.today()
+    upns = [synthetic_upn(710 + n) for n in range(7)]
+    bad = GOOD + "".join(f"{upn},{forename},,{surname},{born},F,5,N\r\n" for upn, forename, surname, born in [
+        (upns[0], "Ann", "Lee", "01/01/0001"),                       # line 4
+        (upns[1], "Ann", "Lee", "01/01/1900"),                       # line 5
+        (upns[2], "Ann", "Lee", f"{today:%d/%m/%Y}"),                # line 6: born today
+        (upns[3], '"=HYPERLINK(""http://x"",""Ann"")"', "Lee", "04/05/2015"),  # line 7
+        (upns[4], "Ann\x1b[31m", "Lee", "04/05/2015"),               # line 8
+        (upns[5], "Ann", "\u202eeeL", "04/05/2015"),                 # line 9
+        (upns[6], "Ann", "O'Neill-Zoë", "04/05/2015"),               # line 10: fine
+    ])
+    response = upload(client, bad.encode("utf-8"))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Nothing was imported: 6 problems found on 6 lines." in html
+    for line, column, reason in [
+        (4, "DOB", "The date of birth 01/01/0001 makes this pupil over 25 years old today."),
+        (5, "DOB", "The date of birth 01/01/1900 makes this pupil over 25 years old today."),
+        (6, "DOB", "makes this pupil under 2 years old today"),
+        (7, "Legal Forename", "A name cannot start with &#39;=&#39;: a spreadsheet would run it as a formula."),
+        (8, "Legal Forename", "This name has an invisible control character in it (U+001B)."),
+        (9, "Legal Surname", "(U+202E RIGHT-TO-LEFT OVERRIDE), so it would not show as typed."),
+    ]:
+        assert f"<td>{line}</td><td>{column}</td><td>" in html, line
+        row = html.split(f"<td>{line}</td><td>{column}</td><td>", 1)[1].split("</td>", 1)[0]
+        assert reason in row, (line, row)
+    assert "<td>10</td>" not in html
+    assert children_count() == 0
 
 
 def test_no_file_an_empty_file_a_workbook_or_garbage_is_a_clear_message_not_a_crash(client):

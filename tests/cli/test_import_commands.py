@@ -62,6 +62,14 @@ def test_import_pupils_reads_excels_windows_1252_export(runner, tmp_path):
     assert children_of(school)[UPN1].legal_surname == "O’Neill"
 
 
+def test_import_pupils_reads_a_utf16_export_with_its_bom(runner, tmp_path):
+    school = make_school()
+    path = write(tmp_path, f"{PUPIL_HEADER}\r\n{UPN1},Zoë,,Nguyễn,04/05/2015,F,5,N\r\n", encoding="utf-16")
+    result = runner.invoke(args=["import-pupils", path, "--school", school.urn])
+    assert result.exit_code == 0, result.output
+    assert children_of(school)[UPN1].legal_surname == "Nguyễn"
+
+
 def test_one_bad_row_means_nothing_is_written_and_every_problem_is_listed(runner, tmp_path):
     school = make_school()
     bad_upn = ("B" if UPN3[0] != "B" else "C") + UPN3[1:]

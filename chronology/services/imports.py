@@ -11,11 +11,13 @@ from typing import Any, Callable
 from datetime import date
 
 from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ..domain.family import DetailsDraft
 from ..domain.observation_import import ObservationFile, ObservationRow, parse_observations
 from ..domain.observation_rules import ObservationDraft, problems
-from ..domain.pupil_import import DETAIL_FIELDS, PupilRow, RowError, UnreadableUpload, decode_upload, parse_pupils
+from ..domain.pupil_import import (DETAIL_FIELDS, PupilFile, PupilRow, RowError, UnreadableUpload, decode_upload,
+                                   parse_pupils)
 from ..extensions import db
 from ..models import Child, Membership, Observation, ObservationVersion, School, User
 from ..models.types import utcnow
@@ -88,7 +90,28 @@ def import_pupils(school: School, data: bytes | str, by: User | None, *, today: 
     ignored = parsed.ignored_columns
     if parsed.errors:
         return ImportReport("pupils", errors=parsed.errors, ignored_columns=ignored)
+    try:
+        return _write_pupils(school, parsed, by)
+    except (IntegrityError, OperationalError) as error:
+        # Only another writer of the same pupils at the same moment gets here (the lock below makes
+        # imports wait for each other, and SQLite gives up waiting after its busy timeout); the
+        # transaction is gone, so nothing of this file was written.
+        db.session.rollback()
+        if isinstance(error, OperationalError) and "locked" not in str(error.orig).lower():
+            raise
+        return ImportReport("pupils", errors=(RowError(None, "", IMPORT_BUSY),), ignored_columns=ignored)
 
+
+IMPORT_BUSY = ("Another import for this school was running and this one could not wait for it to finish. "
+               "Nothing was imported from this file: run it again in a minute.")
+
+
+def _write_pupils(school: School, parsed: PupilFile, by: User | None) -> ImportReport:
+    ignored = parsed.ignored_columns
+    # Two imports of one school at once take turns: the second reads the roll only after the first
+    # has committed, so it updates the pupils the first added instead of adding them again. The
+    # audit chain's lock is the one every writer already takes, so it serialises nothing new.
+    audit.lock_chain()
     # One query for the whole roll (leavers too, so a returning pupil is matched, not doubled).
     on_roll = {c.upn: c for c in db.session.scalars(select(Child).where(Child.school_id == school.id))}
     added: list[Child] = []

@@ -6,6 +6,9 @@ report and the one audit event per import written here.
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Callable
 from datetime import date
@@ -19,7 +22,7 @@ from ..domain.observation_rules import ObservationDraft, problems
 from ..domain.pupil_import import (DETAIL_FIELDS, PupilFile, PupilRow, RowError, UnreadableUpload, decode_upload,
                                    parse_pupils)
 from ..extensions import db
-from ..models import Child, Membership, Observation, ObservationVersion, School, User
+from ..models import AuditEvent, Child, Membership, Observation, ObservationVersion, School, User
 from ..models.types import utcnow
 from . import ServiceError, audit, clock, family, prompts
 from .accounts import normalise_email
@@ -39,6 +42,8 @@ class ImportReport:
     # Pupils on the roll the file did not mention; left as they were, never removed.
     not_in_file: int = 0
     ignored_columns: tuple[str, ...] = ()
+    # When every row was there already and this very file was imported before: when, and by whom.
+    earlier: str = ""
 
     @property
     def ok(self) -> bool:
@@ -57,6 +62,8 @@ class ImportReport:
             if self.not_in_file:
                 text += f" {_count(self.not_in_file, 'pupil')} on the roll but not in this file: left unchanged."
             return text
+        if self.earlier and not self.created:
+            return f"Already imported {self.earlier}: nothing new in this file, so nothing was added."
         text = f"{_count(self.created, 'record')} imported."
         if self.already_imported:
             text += f" Skipped {_count(self.already_imported, 'record')} imported by an earlier run."
@@ -182,15 +189,27 @@ def import_observations(school: School, data: bytes | str, by: User | None, *,
         errors.sort(key=lambda e: e.line or 0)
         return ImportReport("observations", errors=tuple(errors), ignored_columns=ignored)
 
-    done = _already_imported(school)
-    fresh: list[ObservationRow] = []
-    for row in parsed.rows:
-        if _key(row, children[row.upn][0], users[row.recorded_by]) not in done:
-            fresh.append(row)
-    _insert_observations(school, fresh, children, users)
-    report = ImportReport("observations", created=len(fresh),
-                          already_imported=len(parsed.rows) - len(fresh), ignored_columns=ignored)
-    _commit("observations.import", school, by, report, rows=len(parsed.rows))
+    file_hash = hashlib.sha256(data if isinstance(data, bytes) else data.encode("utf-8")).hexdigest()
+    try:
+        # Two imports at once take turns (the lock every writer takes), so the second reads what
+        # the first stored and skips it; the rows' keys, unique in the database, are what make
+        # sure no row is ever stored twice, whatever else goes wrong.
+        audit.lock_chain()
+        done = _already_imported(school)
+        fresh: list[tuple[ObservationRow, str]] = []
+        copies: Counter[_Key] = Counter()
+        for row in parsed.rows:
+            key = _key(row, children[row.upn][0], users[row.recorded_by])
+            copies[key] += 1
+            if key not in done:
+                fresh.append((row, _row_key(school, key, copies[key])))
+        _insert_observations(school, fresh, children, users)
+        report = ImportReport("observations", created=len(fresh), already_imported=len(parsed.rows) - len(fresh),
+                              ignored_columns=ignored, earlier="" if fresh else _imported_before(school, file_hash))
+        _commit("observations.import", school, by, report, rows=len(parsed.rows), file_sha256=file_hash)
+    except IntegrityError:
+        db.session.rollback()
+        return ImportReport("observations", errors=(RowError(None, "", IMPORT_BUSY),), ignored_columns=ignored)
     if fresh:
         # Moved history counts towards patterns at once, not only at the next nightly run.
         prompts.reevaluate_school(school, today or clock.today())
@@ -267,16 +286,34 @@ def _already_imported(school: School) -> set[_Key]:
     return {tuple(r) for r in db.session.execute(stmt)}  # type: ignore[misc]
 
 
-def _insert_observations(school: School, rows: list[ObservationRow], children: dict[str, tuple[int, date]],
-                         users: dict[str, int]) -> None:
+def _row_key(school: School, key: _Key, copy: int) -> str:
+    """The key an imported row is stored under, unique in the database: the school, what the row
+    says, and which copy it is of rows that say the same (a file may not repeat a row exactly, but two
+    rows may differ only in what the key leaves out, such as whether it was seen first hand)."""
+    return hashlib.sha256(json.dumps([school.id, *key, copy], default=str).encode("utf-8")).hexdigest()
+
+
+def _imported_before(school: School, file_hash: str) -> str:
+    """"on 03/12/2026 at 09:14 by Jo Admin" when this very file was imported here before, else ""."""
+    for event in db.session.scalars(
+            select(AuditEvent).where(AuditEvent.school_id == school.id, AuditEvent.action == "observations.import")
+            .order_by(AuditEvent.id)):
+        if json.loads(event.detail or "{}").get("file_sha256") == file_hash:
+            who = db.session.get(User, event.user_id).name if event.user_id else "a command-line import"
+            return f"on {event.at.astimezone(clock.UK):%d/%m/%Y at %H:%M} by {who}"
+    return ""
+
+
+def _insert_observations(school: School, rows: list[tuple[ObservationRow, str]],
+                         children: dict[str, tuple[int, date]], users: dict[str, int]) -> None:
     """Bulk inserts: a hundred thousand rows as a few hundred statements, not a unit-of-work per object."""
     if not rows:
         return
     now = utcnow()
     heads = [
         {"school_id": school.id, "child_id": children[r.upn][0], "created_by_id": users[r.recorded_by],
-         "created_at": now, "urgent": False, "origin": "imported", "significant": False}
-        for r in rows
+         "created_at": now, "urgent": False, "origin": "imported", "significant": False, "submission_key": key}
+        for r, key in rows
     ]
     ids = db.session.scalars(
         insert(Observation).returning(Observation.id, sort_by_parameter_order=True), heads
@@ -289,7 +326,7 @@ def _insert_observations(school: School, rows: list[ObservationRow], children: d
          "first_hand": r.first_hand, "description": r.description, "child_voice": r.child_voice,
          "action_taken": r.action_taken, "recorded_at": now, "recorded_by_id": users[r.recorded_by],
          "reason": ""}
-        for observation_id, r in zip(ids, rows, strict=True)
+        for observation_id, (r, _) in zip(ids, rows, strict=True)
     ]
     db.session.execute(insert(ObservationVersion), versions)
 
@@ -297,12 +334,13 @@ def _insert_observations(school: School, rows: list[ObservationRow], children: d
 # --- both ----------------------------------------------------------------------------------------
 
 
-def _commit(action: str, school: School, by: User | None, report: ImportReport, *, rows: int) -> None:
+def _commit(action: str, school: School, by: User | None, report: ImportReport, *, rows: int,
+            **extra: str) -> None:
     """One audit event for the whole import, with its counts, committed with the rows themselves."""
     audit.record(action, user_id=by.id if by else None, school_id=school.id, object_type="school",
                  object_id=school.id, detail={"rows": rows, "created": report.created, "updated": report.updated,
                                               "unchanged": report.unchanged,
-                                              "already_imported": report.already_imported})
+                                              "already_imported": report.already_imported, **extra})
     try:
         db.session.commit()
     except Exception:

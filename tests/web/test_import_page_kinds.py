@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import date
 
 from sqlalchemy import func, select
@@ -176,3 +177,14 @@ def test_an_admin_of_another_school_cannot_write_to_this_schools_children(client
     assert response.status_code == 400
     assert f"No child with the UPN {UPN1}" in response.get_data(as_text=True)
     assert count(FamilyMember) == 0
+
+
+def test_importing_the_same_history_file_again_says_when_and_by_whom_it_was_imported(client):
+    school, admin, zoe, mia = _school(["admin", "dsl"])
+    login(client, admin.email)
+    data = HISTORY.format(email=admin.email).encode()
+    assert "1 record imported" in upload(client, "history", data).get_data(as_text=True)
+    again = upload(client, "history", data).get_data(as_text=True)
+    assert re.search(rf"Already imported on \d\d/\d\d/\d{{4}} at \d\d:\d\d by {re.escape(admin.name)}: "
+                     r"nothing new in this file, so nothing was added\.", again), again
+    assert count(Observation) == 1

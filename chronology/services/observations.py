@@ -28,6 +28,14 @@ class InvalidObservation(ServiceError):
         self.errors = errors
 
 
+class CorrectedMeanwhile(ServiceError):
+    """Someone else saved a correction after this one's page was opened: theirs is `current`."""
+
+    def __init__(self, current: ObservationVersion) -> None:
+        super().__init__("This record was corrected by someone else while you were writing.")
+        self.current = current
+
+
 def find_children(school: School, query: str, limit: int = 10) -> list[Child]:
     """Children at this school whose names contain every typed fragment."""
     terms = query_terms(query[:100])[:6]  # a name has a few parts; more only costs the database
@@ -150,14 +158,25 @@ def _by_submission_key(key: str, author: User) -> Observation | None:
 
 
 def amend_observation(observation: Observation, by: User, draft: ObservationDraft, reason: str,
-                      *, today: date) -> ObservationVersion:
-    """A correction is a new version; the old one stays, readable to the DSL."""
+                      *, today: date, based_on: int | None = None) -> ObservationVersion:
+    """A correction is a new version; the old one stays, readable to the DSL.
+
+    `based_on` is the version the corrector's page showed. If another correction was saved since,
+    this one is refused (`CorrectedMeanwhile`) rather than silently laid over it."""
     errors = problems(draft, date_of_birth=observation.child.date_of_birth, today=today)
     if not reason.strip():
         errors["reason"] = "Say why you are correcting this record."
     if errors:
         raise InvalidObservation(errors)
-    version = _version_from(draft, number=observation.current.number + 1, author=by, reason=reason.strip())
+    # The lock every writer takes: two corrections saved at once are read one after the other, so
+    # the second sees the first's version and is refused, instead of failing as a passing fault.
+    audit.lock_chain()
+    latest = db.session.scalars(select(ObservationVersion).where(ObservationVersion.observation_id == observation.id)
+                                .order_by(ObservationVersion.number.desc()).limit(1)).one()
+    if based_on is not None and latest.number != based_on:
+        db.session.rollback()
+        raise CorrectedMeanwhile(latest)
+    version = _version_from(draft, number=latest.number + 1, author=by, reason=reason.strip())
     observation.versions.append(version)
     db.session.flush()
     audit.record("observation.amend", user_id=by.id, school_id=observation.school_id,

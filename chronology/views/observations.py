@@ -18,6 +18,7 @@ from ..forms.observation import ObservationForm, restorable_values
 from ..models import Child
 from ..security import current_roles, current_school, roles_required
 from ..services import clock, drafts, observations as service
+from .helpers import uk_datetime
 from .saving import STATUS, save_failed
 
 bp = Blueprint("observations", __name__, url_prefix="/observations")
@@ -214,24 +215,36 @@ def amend(observation_id: int):
         abort(404)
     if request.method == "GET":
         form = ObservationForm.from_draft(service.draft_from(observation))
+        form.values["based_on"] = str(observation.current.number)
         return render_template("observations/amend.html", observation=observation, values=form.values,
                                errors={}, child_categories=CHILD_CATEGORIES, family_categories=FAMILY_CATEGORIES,
                                strength=STRENGTH_CATEGORY, sources=SOURCES)
     form = ObservationForm.read(request.form)
     form.values["urgent"] = observation.urgent
     reason = str(form.values.get("reason") or "")
+    based_on = str(request.form.get("based_on", ""))
+    form.values["based_on"] = based_on
     errors = {**service.problems_for(form.draft, observation.child, today=clock.today()), **form.errors}
-    status = 400
+    status, theirs = 400, None
     if not errors:
         try:
-            service.amend_observation(observation, current_user, form.draft, reason, today=clock.today())
+            service.amend_observation(observation, current_user, form.draft, reason, today=clock.today(),
+                                      based_on=int(based_on) if based_on.isdigit() and len(based_on) < 6 else None)
             return redirect(url_for("observations.show", observation_id=observation.id))
         except service.InvalidObservation as invalid:
             errors = {**invalid.errors, **errors}
+        except service.CorrectedMeanwhile as meanwhile:
+            # Both texts side by side, nothing lost: theirs as saved, yours still in the form, now
+            # based on theirs, so saving again is a deliberate choice made with theirs in view.
+            theirs, status = meanwhile.current, 409
+            form.values["based_on"] = str(theirs.number)
+            errors = {"description": f"{theirs.recorded_by.name} corrected this record at "
+                                     f"{uk_datetime(theirs.recorded_at)}. Here is their version and yours: "
+                                     "read theirs, change yours if you need to, then save again."}
         except SQLAlchemyError as error:
             errors, status = save_failed(error, "a correction", "reason"), STATUS
     elif not reason.strip():
         errors["reason"] = "Say why you are correcting this record."
     return render_template("observations/amend.html", observation=observation, values=form.values,
-                           errors=errors, child_categories=CHILD_CATEGORIES, family_categories=FAMILY_CATEGORIES,
-                           strength=STRENGTH_CATEGORY, sources=SOURCES), status
+                           errors=errors, theirs=theirs, child_categories=CHILD_CATEGORIES,
+                           family_categories=FAMILY_CATEGORIES, strength=STRENGTH_CATEGORY, sources=SOURCES), status

@@ -47,6 +47,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_errorhandlers(app)
     register_template_helpers(app)
     register_commands(app)
+    from .services.health import warn_if_disk_low
+
+    warn_if_disk_low(app)
     return app
 
 

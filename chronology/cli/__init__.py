@@ -6,8 +6,8 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from . import audit, backup, demo, exports, imports, language, prompts, schools
+    from . import audit, backup, demo, doctor, exports, imports, language, prompts, schools
 
-    for module in (schools, imports, demo, prompts, language, exports, audit, backup):
+    for module in (schools, imports, demo, prompts, language, exports, audit, backup, doctor):
         for command in module.COMMANDS:
             app.cli.add_command(command)

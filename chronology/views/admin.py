@@ -9,7 +9,7 @@ from ..domain.vocabulary import ROLES
 from ..extensions import db
 from ..models import User
 from ..security import current_school, roles_required
-from ..services import ServiceError, accounts
+from ..services import ServiceError, accounts, health
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -21,6 +21,13 @@ def _render(values, errors, status=200):
     school = current_school()
     return render_template("admin/users.html", users=accounts.staff_of(school), school=school,
                            values=values, errors=errors, roles=ROLES, role_labels=ROLE_LABELS), status
+
+
+@bp.get("/health")
+@roles_required("admin")
+def health_page():
+    """What `flask --app chronology doctor` says, for an administrator without a shell."""
+    return render_template("admin/health.html", checks=health.checks())
 
 
 @bp.get("/users")

@@ -109,6 +109,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "prompts.settings": ADMIN,
     "prompts.save_settings": ADMIN,
     "admin.users": ADMIN,
+    "admin.health_page": ADMIN,
     "admin.create_user": ADMIN,
     "admin.set_active": ADMIN,
     "pupils.import_form": ADMIN,

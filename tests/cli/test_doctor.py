@@ -48,3 +48,13 @@ def test_the_admin_health_page_shows_the_same_checks_and_only_to_an_admin(client
     assert "flask --app chronology doctor" in html
     login(client, staff.email)
     assert client.get("/admin/health").status_code == 403
+
+
+def test_the_app_writes_a_warning_to_its_log_at_start_up_when_the_disk_is_low(database_url, monkeypatch, caplog):
+    from chronology import create_app
+    from chronology.domain import health
+
+    monkeypatch.setattr(health, "MIN_FREE_BYTES", 2**62)  # more than any disk here has free
+    with caplog.at_level("WARNING"):
+        create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test"})
+    assert any("Disk space: Only" in r.getMessage() for r in caplog.records), caplog.text

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import secrets
 import time
+from datetime import timedelta
 
 import pyotp
 import segno
-from sqlalchemy import or_, select, update
+from flask import current_app
+from sqlalchemy import func, or_, select, update
 
 from ..extensions import db
-from ..models import RecoveryCode, User
+from ..models import AuditEvent, RecoveryCode, User
 from ..models.types import utcnow
 from . import ServiceError, audit
-from .accounts import count_failure
 from .passwords import hash_password, verify_password
 
 ISSUER = "Chronology"
@@ -91,11 +92,24 @@ def verify(user: User, code: str) -> str | None:
                              object_id=user.id, detail={"left": len(unused) - 1})
                 db.session.commit()
                 return "recovery-code"
-    # Wrong codes count towards the same lockout as wrong passwords.
-    count_failure(user, utcnow())
-    audit.record("second-factor-failed", user_id=user.id, school_id=None)
+    # Wrong codes are counted on their own, from the audit log since the person last signed in
+    # in full: giving the right password again resets the password's count, never this one, so
+    # password, four wrong codes, password, four wrong codes... locks as surely as nine in a row.
+    now = utcnow()
+    wrong = _wrong_codes_since_last_sign_in(user) + 1
+    over = wrong - current_app.config["LOGIN_LOCK_AFTER"]
+    if over >= 0:
+        user.locked_until = now + timedelta(minutes=min(60, 2 ** over))
+    audit.record("second-factor-failed", user_id=user.id, school_id=None, detail={"wrong_codes": wrong})
     db.session.commit()
     return None
+
+
+def _wrong_codes_since_last_sign_in(user: User) -> int:
+    last_sign_in = (select(func.coalesce(func.max(AuditEvent.id), 0))
+                    .where(AuditEvent.user_id == user.id, AuditEvent.action == "login").scalar_subquery())
+    return db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.user_id == user.id, AuditEvent.action == "second-factor-failed", AuditEvent.id > last_sign_in)) or 0
 
 
 def is_locked(user: User) -> bool:

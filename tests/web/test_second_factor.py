@@ -207,3 +207,25 @@ def test_someone_asked_for_their_code_can_sign_out_instead(client):
     _sign_out_form(page)
     client.post("/logout", data={"csrf_token": csrf_from(page)})
     assert client.get("/login/two-factor").headers["Location"].endswith("/login")
+
+
+def test_giving_the_password_again_between_wrong_codes_never_resets_the_count_of_wrong_codes(client, app, monkeypatch):
+    """Password, four wrong codes, password, four wrong codes... must lock, not go on for ever."""
+    from chronology.extensions import limiter
+
+    monkeypatch.setattr(limiter, "enabled", False)
+    dsl = make_user(make_school(), "dsl")
+    for _ in range(3):
+        _password_step(client, dsl.email)
+        page = client.get("/login/two-factor").get_data(as_text=True)
+        for _ in range(4):
+            client.post("/login/two-factor", data={"code": "000000", "csrf_token": csrf_from(page)})
+    db.session.expire_all()
+    assert db.session.get(User, dsl.id).locked_until is not None
+    _password_step(client, dsl.email)
+    page = client.get("/login/two-factor").get_data(as_text=True)
+    right = client.post("/login/two-factor", data={"code": pyotp.TOTP(db.session.get(User, dsl.id).totp_secret).now(),
+                                                   "csrf_token": csrf_from(page)})
+    assert right.status_code in (302, 400)
+    assert client.get("/dsl/queue").status_code == 302  # not signed in
+    assert "login" not in db.session.scalars(select(AuditEvent.action).where(AuditEvent.user_id == dsl.id)).all()

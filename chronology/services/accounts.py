@@ -69,8 +69,10 @@ def create_user(
         if user.id == by.id:
             raise ServiceError("You cannot change your own roles. Ask another administrator.", field="role")
         if school.id not in user.school_ids():
-            raise ServiceError("That email address is already used for an account that is not at this school. "
-                               "Ask your trust's administrator.", field="email")
+            # Never say why: that the address has an account at another school is not this
+            # school's to learn.
+            raise ServiceError("That email address cannot be used here. Check it, or ask your trust's "
+                               "administrator.", field="email")
     if user is None:
         problem = password_problem(password, email=email)
         if problem:

@@ -114,10 +114,13 @@ def test_an_admin_cannot_make_anyone_a_dsl_nor_change_their_own_roles(client):
     for email, roles, message in ((admin.email, ["dsl"], "Only a DSL can give someone the DSL role"),
                                   (admin.email, ["staff"], "You cannot change your own roles"),
                                   (teacher.email, ["dsl"], "Only a DSL can give someone the DSL role"),
-                                  (elsewhere.email, ["staff"], "not at this school")):
+                                  (elsewhere.email, ["staff"], "That email address cannot be used here.")):
         response = client.post("/admin/users", data={"csrf_token": csrf_from(page), "name": "Someone",
                                                       "email": email, "roles": roles, "password": ""})
         assert response.status_code == 400 and message in response.get_data(as_text=True), (email, roles)
+        # Nothing says that the address has an account at another school.
+        for telling in ("not at this school", "already used", "another school"):
+            assert telling not in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(User, admin.id).roles_at(school.id) == {"admin"}
     assert db.session.get(User, teacher.id).roles_at(school.id) == {"staff"}

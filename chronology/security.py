@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .domain.ids import record_id
+
 from functools import wraps
 from typing import Callable, TypeVar
 
@@ -18,7 +20,7 @@ def load_user(user_id: str) -> User | None:
     """The signed-in user, only while their server-side session is live."""
     from .services import sessions
 
-    if not user_id.isdigit():
+    if record_id(user_id) is None:
         return None
     # One query, which also loads the schools `current_school` then finds already in the session.
     user = sessions.live_user(session.get("sid"), int(user_id))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..domain.ids import record_id, whole_number
+
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
@@ -59,7 +61,7 @@ def read_member(data: MultiDict) -> Read:
 def chosen_sibling_id(values: dict[str, str]) -> int | None:
     """The child chosen from the search results, if any (an id no row can have is no choice)."""
     raw = values.get("sibling_child_id", "")
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 2**31 else None
+    return record_id(raw)
 
 
 def member_values(member) -> dict[str, str]:
@@ -117,10 +119,10 @@ def _whole_number(values: dict[str, str], name: str, errors: dict[str, str]) -> 
     raw = values[name].strip()
     if not raw:
         return None
-    if not raw.isdigit() or len(raw) > 6:
+    value = whole_number(raw, most=999_999)
+    if value is None:
         errors[name] = "Enter a whole number of sessions, for example 140."
-        return None
-    return int(raw)
+    return value
 
 
 def _percent(values: dict[str, str], errors: dict[str, str]) -> float | None:

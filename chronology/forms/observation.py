@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..domain.ids import record_id
+
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
@@ -59,7 +61,7 @@ class ObservationForm:
         # Without JavaScript a child is chosen from a list of radios named `child_choice`: a choice made
         # there is the latest one, and the hidden `child_id` beside it is empty or left from before.
         choice = str(data.get("child_choice", ""))
-        values["child_id"] = choice if choice.isdigit() else data.get("child_id", "")
+        values["child_id"] = choice if record_id(choice) else data.get("child_id", "")
         key = str(data.get("submission_key", ""))
         values["submission_key"] = key if len(key) == 32 and key.isalnum() else uuid.uuid4().hex
         form = cls(values=values)

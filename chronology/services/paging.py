@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..domain.ids import whole_number
+
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -43,7 +45,7 @@ class Page(Generic[T]):
 
 def page_number(raw: str | None) -> int:
     """A page number from the query string; anything odd means the first page."""
-    return int(raw) if raw and raw.isdigit() and 0 < int(raw) < 100_000 else 1
+    return whole_number(raw, most=99_999) or 1
 
 
 def paginate(stmt: Select, number: int, per_page: int = PER_PAGE) -> Page:

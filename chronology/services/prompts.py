@@ -21,6 +21,8 @@ to a child when their records next change, and to every child at the nightly eva
 
 from __future__ import annotations
 
+from ..domain.ids import record_id
+
 import json
 import uuid
 from collections import defaultdict
@@ -666,7 +668,7 @@ def evidence_cited(prompts: Iterable[Prompt]) -> dict[str, Cited]:
     for prompt in prompts:
         for ref in prompt.evidence_refs:
             kind, _, raw_id = ref.partition(":")
-            if raw_id.isdigit():
+            if record_id(raw_id):
                 wanted[kind].add(int(raw_id))
     facts: dict[str, object] = {}
     if wanted.get("observation"):
@@ -826,7 +828,7 @@ def action(prompt: Prompt, by: User, link: str) -> None:
         raise PromptRefused(f"This prompt is already {prompt.status}.")
     kind, _, raw_id = link.partition(":")
     model = {"review": Review, "referral": Referral}.get(kind)
-    record = db.session.get(model, int(raw_id)) if model and raw_id.isdigit() else None
+    record = db.session.get(model, record_id(raw_id)) if model and record_id(raw_id) else None
     if record is None or record.child_id != prompt.child_id:
         raise PromptRefused("Choose the review or referral of this child that answered the prompt.",
                             field="link")

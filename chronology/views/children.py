@@ -8,6 +8,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..domain.chronology import ChronologyFilter, lines
 from ..domain.dates import DateProblem, parse_date
+from ..domain.ids import record_id as parse_record_id
 from ..domain.vocabulary import (
     AGENCIES, AGENCY_SLUGS, CATEGORIES, LIFE_EVENT_KINDS, PARENTS_TOLD, REFERRAL_KINDS, REFERRAL_STATUSES,
     SCHOOL_SUPPORTS, SHARING_METHODS, Term,
@@ -87,7 +88,7 @@ def _render_referral(child, values, errors, referral=None, status=200):
 
 def _linked_observation(child) -> int | None:
     raw = request.args.get("observation", "")
-    if not raw.isdigit() or not 0 < int(raw) < 2**31:
+    if parse_record_id(raw) is None:
         return None
     observation = db.session.get(Observation, int(raw))
     return observation.id if observation and observation.child_id == child.id else None
@@ -194,7 +195,7 @@ def mark_significant(child_id: int):
     child = _child(child_id)
     record_type = request.form.get("record_type", "")
     record_id = request.form.get("record_id", "")
-    if not record_id.isdigit() or not 0 < int(record_id) < 2**31:
+    if parse_record_id(record_id) is None:
         abort(404)
     try:
         casework.mark_significant(child, current_user, record_type, int(record_id),

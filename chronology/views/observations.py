@@ -10,6 +10,7 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..domain.ids import record_id, whole_number
 from ..domain.language import KIND_LABELS, check as check_language_of, findings_as_dicts
 from ..domain.observation_rules import MAX_TEXT
 from ..domain.vocabulary import CHILD_CATEGORIES, FAMILY_CATEGORIES, SOURCES, STRENGTH_CATEGORY
@@ -54,7 +55,7 @@ def keeps_draft_when_signed_out(view):
     @wraps(view)
     def wrapped(*args, **kwargs):
         user_id = str(session.get("_user_id", ""))
-        if (not current_user.is_authenticated and user_id.isdigit()
+        if (not current_user.is_authenticated and record_id(user_id)
                 and drafts.keep(int(user_id), session.get("sid"), restorable_values(request.form))):
             flash("Your session ended, so nothing was sent yet. What you wrote is kept: "
                   "sign in again and it will be back in the form.", "info")
@@ -74,13 +75,16 @@ def new():
         session[DRAFT_SHOWN] = True  # sending this form ends the draft
         flash("Here is what you were writing when your session ended. Check it and press Send.", "info")
         chosen = str(kept.get("child_id") or "")
-        child = db.session.get(Child, int(chosen)) if chosen.isdigit() else None
+        child = db.session.get(Child, record_id(chosen)) if record_id(chosen) else None
         if child is not None and child.school_id != current_school().id:
             child = None
         return _render_form(form, child=child, matches=[])
     child = None
-    if request.args.get("child", "").isdigit():
-        child = service.child_in_school(current_school(), int(request.args["child"]))
+    if request.args.get("child"):
+        chosen_id = record_id(request.args["child"])
+        if chosen_id is None:
+            abort(404)
+        child = service.child_in_school(current_school(), chosen_id)
         form.values["child_id"] = str(child.id)
         form.values["child_query"] = child.display_name
     return _render_form(form, child=child, matches=[])
@@ -118,8 +122,8 @@ def create():
 def _resolve_child(form: ObservationForm, school) -> tuple[Child | None, list[Child]]:
     """The chosen child; without JavaScript, the typed name is matched and, if needed, offered as a choice."""
     chosen = str(form.values.get("child_id") or "")
-    if chosen.isdigit():
-        child = db.session.get(Child, int(chosen))
+    if record_id(chosen):
+        child = db.session.get(Child, record_id(chosen))
         if child is not None and child.school_id == school.id:
             return child, []
     query = str(form.values.get("child_query") or "")
@@ -141,7 +145,8 @@ def _resolve_child(form: ObservationForm, school) -> tuple[Child | None, list[Ch
 @roles_required(*LOGGERS)
 def search_children():
     """Names for the type-ahead. POST keeps the typed name out of URLs and server logs."""
-    query = (request.get_json(silent=True) or {}).get("q", "") if request.is_json else request.form.get("q", "")
+    body = request.get_json(silent=True) if request.is_json else None
+    query = (body.get("q", "") if isinstance(body, dict) else "") if request.is_json else request.form.get("q", "")
     found = service.find_children(current_school(), str(query)[:100], limit=10)
     # Two children may share a name: the date of birth tells them apart.
     response = jsonify([
@@ -229,7 +234,7 @@ def amend(observation_id: int):
     if not errors:
         try:
             service.amend_observation(observation, current_user, form.draft, reason, today=clock.today(),
-                                      based_on=int(based_on) if based_on.isdigit() and len(based_on) < 6 else None)
+                                      based_on=whole_number(based_on, most=99_999))
             return redirect(url_for("observations.show", observation_id=observation.id))
         except service.InvalidObservation as invalid:
             errors = {**invalid.errors, **errors}

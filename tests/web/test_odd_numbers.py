@@ -1,0 +1,52 @@
+"""Ids and numbers that pass `str.isdigit()` but no database column (superscripts, Arabic-Indic
+digits, numbers past an INTEGER), and JSON of the wrong shape: each is a 400 or 404, never a 500."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import csrf_from, login, make_child, make_school, make_user
+
+ODD = ["²", "٣", "99999999999999999999", "-1", "0", "1.5", "1e3", " 7"]
+
+
+@pytest.fixture
+def signed_in(client):
+    school = make_school()
+    dsl = make_user(school, ["dsl", "staff"])
+    child = make_child(school)
+    login(client, dsl.email)
+    return client, child
+
+
+@pytest.mark.parametrize("odd", ODD)
+def test_odd_ids_in_paths_and_query_strings_are_not_found(signed_in, odd):
+    client, child = signed_in
+    for url in (f"/prompts/{odd}", f"/children/{odd}/chronology", f"/observations/{odd}",
+                f"/dsl/observations/{odd}/review"):
+        assert client.get(url).status_code == 404, url
+    assert client.get(f"/observations/new?child={odd}").status_code == 404
+    assert client.get(f"/dsl/queue?page={odd}").status_code == 200  # an odd page is the first page
+    assert client.get(f"/children/{child.id}/referrals/new?observation={odd}").status_code == 200
+
+
+@pytest.mark.parametrize("odd", ODD)
+def test_odd_ids_in_forms_are_refused_with_the_form_kept(signed_in, odd):
+    client, child = signed_in
+    token = csrf_from(client.get("/observations/new").get_data(as_text=True))
+    for field in ("child_id", "child_choice"):
+        response = client.post("/observations/new", data={"csrf_token": token, field: odd, "child_query": "",
+                                                          "description": "Kept as typed."})
+        assert response.status_code == 400, (field, odd)
+        assert "Kept as typed." in response.get_data(as_text=True)
+    significant = client.post(f"/children/{child.id}/significant",
+                              data={"csrf_token": token, "record_type": "observation", "record_id": odd})
+    assert significant.status_code in (400, 404)
+
+
+@pytest.mark.parametrize("body", [[1, 2], "oskar", 7, None, {"q": ["a"]}])
+def test_the_type_ahead_answers_json_of_any_shape_without_failing(signed_in, body):
+    client, _child = signed_in
+    token = csrf_from(client.get("/observations/new").get_data(as_text=True))
+    response = client.post("/observations/children/search", json=body, headers={"X-CSRFToken": token})
+    assert response.status_code in (200, 400) and response.is_json

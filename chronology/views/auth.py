@@ -19,8 +19,9 @@ bp = Blueprint("auth", __name__)
 
 
 def _safe_next(target: str | None) -> str | None:
-    """Follow ?next= only to a path on this site, never to another host."""
-    if not target:
+    """Follow ?next= only to a path on this site, never to another host, and never with a control
+    character (CR and LF would split the Location header)."""
+    if not target or any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:

@@ -50,3 +50,15 @@ def test_the_type_ahead_answers_json_of_any_shape_without_failing(signed_in, bod
     token = csrf_from(client.get("/observations/new").get_data(as_text=True))
     response = client.post("/observations/children/search", json=body, headers={"X-CSRFToken": token})
     assert response.status_code in (200, 400) and response.is_json
+
+
+@pytest.mark.parametrize("target", ["/%0d%0aSet-Cookie:x=1", "/observations/new%0a", "/%09x"])
+def test_a_next_address_with_a_control_character_is_ignored_after_a_good_sign_in(client, target):
+    from tests.factories import PASSWORD
+
+    teacher = make_user(make_school(), "staff")
+    page = client.get("/login").get_data(as_text=True)
+    response = client.post(f"/login?next={target}", data={"email": teacher.email, "password": PASSWORD,
+                                                          "csrf_token": csrf_from(page)})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/" and "Set-Cookie: x" not in str(response.headers)

@@ -17,7 +17,7 @@ from ..extensions import db
 from ..models import (
     Child, InformationShared, LifeEvent, Observation, ObservationVersion, Referral, Review, School, User,
 )
-from . import ServiceError, audit, prompts
+from . import ServiceError, audit, prompts, submissions
 
 
 class InvalidRecord(ServiceError):
@@ -40,8 +40,9 @@ def _check_date(errors: dict[str, str], name: str, value: date | None, child: Ch
 
 def record_review(observation: Observation, by: User, decision: str, reason: str,
                   decided_on: date | None, *, today: date, unreadable: dict[str, str] | None = None,
-                  significant: bool = False) -> Review:
-    """`unreadable` carries fields the form could not parse, so every problem is reported at once."""
+                  significant: bool = False, submission_key: str | None = None) -> Review:
+    """`unreadable` carries fields the form could not parse, so every problem is reported at once.
+    The same submission key twice (a double click, a resend) gives back the decision already recorded."""
     errors: dict[str, str] = {}
     if decision not in REVIEW_DECISION_SLUGS:
         errors["decision"] = "Choose a decision."
@@ -53,11 +54,21 @@ def record_review(observation: Observation, by: User, decision: str, reason: str
     errors.update(unreadable or {})
     if errors:
         raise InvalidRecord(errors)
+    observation_id = observation.id
+    return submissions.once(
+        Review, "review", submission_key, by,
+        lambda: _write_review(observation, by, decision, reason, decided_on, today, significant, submission_key),
+        same=lambda earlier: earlier.observation_id == observation_id)
+
+
+def _write_review(observation: Observation, by: User, decision: str, reason: str, decided_on: date | None,
+                  today: date, significant: bool, submission_key: str | None) -> Review:
     review = Review(school_id=observation.school_id, child_id=observation.child_id,
                     observation_id=observation.id, decision=decision, reason=reason,
                     decided_on=decided_on, created_by=by, significant=significant)
     db.session.add(review)
     db.session.flush()
+    submissions.claim(submission_key, by, "review", review.id)
     audit.record("review.create", user_id=by.id, school_id=observation.school_id, object_type="review",
                  object_id=review.id, child_id=observation.child_id,
                  detail={"decision": decision, "significant": significant})

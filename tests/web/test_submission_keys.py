@@ -1,0 +1,147 @@
+"""A form sent twice writes once: a DSL's double click, or a resend after a slow answer, records one decision."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+from http.cookiejar import CookieJar
+from urllib.parse import urlencode
+from urllib.request import HTTPCookieProcessor, build_opener
+
+from sqlalchemy import func, select
+from werkzeug.serving import make_server
+
+from chronology.extensions import db
+from chronology.models import Review
+from tests.factories import (
+    CSRF_RE, PASSWORD, csrf_from, login, make_child, make_school, make_user, record_concern, totp_code,
+)
+
+TODAY = date.today().strftime("%d/%m/%Y")
+
+
+def _key(html: str) -> str:
+    return html.split('name="submission_key" value="')[1].split('"')[0]
+
+
+def _review_form(client, observation_id: int) -> dict:
+    html = client.get(f"/dsl/observations/{observation_id}/review").get_data(as_text=True)
+    return {"csrf_token": csrf_from(html), "submission_key": _key(html), "decision": "monitor",
+            "reason": "Seen; keep an eye at breakfast club.", "decided_on": TODAY}
+
+
+def _reviews() -> int:
+    return db.session.scalar(select(func.count(Review.id)))
+
+
+def _concern():
+    school = make_school()
+    dsl = make_user(school, "dsl")
+    return school, dsl, record_concern(school, make_child(school), make_user(school, "staff"),
+                                       occurred_on=date.today(), today=date.today())
+
+
+def test_pressing_record_decision_twice_records_one_review_and_redirects_as_the_first_did(client):
+    school, dsl, concern = _concern()
+    login(client, dsl.email)
+    form = _review_form(client, concern.id)
+    url = f"/dsl/observations/{concern.id}/review"
+    first = client.post(url, data=form)
+    second = client.post(url, data=form)
+    assert first.status_code == second.status_code == 302
+    assert first.headers["Location"] == second.headers["Location"]
+    assert _reviews() == 1
+
+
+def test_a_referral_decision_sent_twice_leads_both_times_to_the_referral_form(client):
+    school, dsl, concern = _concern()
+    login(client, dsl.email)
+    form = {**_review_form(client, concern.id), "decision": "refer-social-care", "reason": "Disclosure of harm."}
+    url = f"/dsl/observations/{concern.id}/review"
+    first, second = client.post(url, data=form), client.post(url, data=form)
+    assert "/referrals/new" in first.headers["Location"]
+    assert first.headers["Location"] == second.headers["Location"]
+    assert _reviews() == 1
+
+
+def test_the_key_is_kept_when_the_form_comes_back_with_an_error(client):
+    school, dsl, concern = _concern()
+    login(client, dsl.email)
+    form = _review_form(client, concern.id)
+    url = f"/dsl/observations/{concern.id}/review"
+    refused = client.post(url, data={**form, "reason": ""})
+    assert refused.status_code == 400 and _key(refused.get_data(as_text=True)) == form["submission_key"]
+    assert client.post(url, data=form).status_code == 302
+    assert client.post(url, data=form).status_code == 302
+    assert _reviews() == 1
+
+
+def test_a_new_form_is_a_new_decision(client):
+    school, dsl, concern = _concern()
+    login(client, dsl.email)
+    url = f"/dsl/observations/{concern.id}/review"
+    assert client.post(url, data=_review_form(client, concern.id)).status_code == 302
+    later = {**_review_form(client, concern.id), "decision": "speak-to-parent", "reason": "Explained at home."}
+    assert client.post(url, data=later).status_code == 302
+    assert _reviews() == 2
+
+
+def test_another_users_key_is_not_taken_as_theirs(client):
+    school, dsl, concern = _concern()
+    colleague = make_user(school, "dsl")
+    login(client, dsl.email)
+    url = f"/dsl/observations/{concern.id}/review"
+    form = _review_form(client, concern.id)
+    assert client.post(url, data=form).status_code == 302
+    login(client, colleague.email)
+    theirs = {**_review_form(client, concern.id), "submission_key": form["submission_key"],
+              "reason": "A second DSL's own decision."}
+    assert client.post(url, data=theirs).status_code == 302
+    authors = db.session.scalars(select(Review.created_by_id).order_by(Review.id)).all()
+    assert authors == [dsl.id, colleague.id]
+
+
+def _read(opener, url, data=None):
+    body = urlencode(data, doseq=True).encode() if data is not None else None
+    with opener.open(url, data=body, timeout=30) as response:
+        return response.status, response.geturl(), response.read().decode()
+
+
+def test_the_same_review_sent_twice_at_the_same_moment_records_one(app):
+    school, dsl, concern = _concern()
+    concern_id = concern.id
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving.start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    app.config["SERVER_NAME"] = f"127.0.0.1:{server.server_port}"
+    try:
+        opener = build_opener(HTTPCookieProcessor(CookieJar()))
+        _status, _url, page = _read(opener, base + "/login")
+        _status, _url, page = _read(opener, base + "/login", {"email": dsl.email, "password": PASSWORD,
+                                                              "csrf_token": CSRF_RE.search(page).group(1)})
+        _read(opener, base + "/login/two-factor", {"code": totp_code(dsl.email),
+                                                   "csrf_token": CSRF_RE.search(page).group(1)})
+        _status, _url, html = _read(opener, base + f"/dsl/observations/{concern_id}/review")
+        assert 'name="submission_key"' in html, "the DSL is not signed in"
+        form = {"csrf_token": CSRF_RE.search(html).group(1), "submission_key": _key(html), "decision": "monitor",
+                "reason": "Seen; keep an eye at breakfast club.", "decided_on": TODAY}
+        db.session.remove()
+        barrier = threading.Barrier(2)
+        results: list = []
+
+        def send() -> None:
+            barrier.wait()
+            status, landed, _body = _read(opener, base + f"/dsl/observations/{concern_id}/review", form)
+            results.append((status, landed))
+
+        senders = [threading.Thread(target=send) for _ in range(2)]
+        for sender in senders:
+            sender.start()
+        for sender in senders:
+            sender.join(timeout=60)
+    finally:
+        server.shutdown()
+    assert len(results) == 2 and results[0] == results[1] and results[0][0] == 200
+    assert results[0][1].endswith("/dsl/queue")
+    assert _reviews() == 1

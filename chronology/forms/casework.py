@@ -7,6 +7,7 @@ from werkzeug.datastructures import MultiDict
 from ..domain.dates import DateProblem, parse_date
 from ..domain.vocabulary import CONSENT_NOT_NEEDED_HARM, Term
 from ..services.casework import ReferralDraft, SharingDraft
+from .keys import key_from
 
 REFERRAL_FIELDS = ("agency", "agency_detail", "kind", "referred_on", "their_reference", "status", "outcome",
                    "outcome_on", "follow_up_on")
@@ -48,6 +49,7 @@ def read_dates(values: dict[str, str], names: tuple[str, ...], required: tuple[s
 def read_referral(data: MultiDict, observation_id: int | None) -> tuple[dict[str, str], ReferralDraft, dict[str, str]]:
     values = {name: data.get(name, "") for name in REFERRAL_FIELDS + CONSENT_TEXT_FIELDS}
     values["by_phone"] = "1" if data.get("by_phone") == "1" else ""
+    values["submission_key"] = key_from(data)
     dates, errors = read_dates(values, ("referred_on", "outcome_on", "follow_up_on"), ("referred_on",))
     consent = values["consent"]
     reason = values["consent_reason"] if consent in ("not-needed", "refused") else ""

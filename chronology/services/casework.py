@@ -177,14 +177,23 @@ def consent_missing(referral: Referral) -> list[str]:
 
 
 def record_referral(child: Child, by: User, draft: ReferralDraft, *, today: date,
-                    unreadable: dict[str, str] | None = None) -> Referral:
+                    unreadable: dict[str, str] | None = None, submission_key: str | None = None) -> Referral:
+    """The same submission key twice (a double click, a resend) gives back the referral already recorded."""
     errors = {**_referral_problems(draft, child, today), **(unreadable or {})}
     if errors:
         raise InvalidRecord(errors)
+    child_id = child.id
+    return submissions.once(Referral, "referral", submission_key, by,
+                            lambda: _write_referral(child, by, draft, today, submission_key),
+                            same=lambda earlier: earlier.child_id == child_id)
+
+
+def _write_referral(child: Child, by: User, draft: ReferralDraft, today: date, submission_key: str | None) -> Referral:
     referral = Referral(school_id=child.school_id, child_id=child.id, created_by=by)
     _apply_referral(referral, draft)
     db.session.add(referral)
     db.session.flush()
+    submissions.claim(submission_key, by, "referral", referral.id)
     audit.record("referral.create", user_id=by.id, school_id=child.school_id, object_type="referral",
                  object_id=referral.id, child_id=child.id, detail={"agency": draft.agency})
     prompts.reevaluate_with_change(child, today)

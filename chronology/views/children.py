@@ -16,6 +16,7 @@ from ..extensions import db
 from ..forms.casework import (
     CONSENT_CHOICES, read_information_shared, read_life_event, read_referral, referral_values,
 )
+from ..forms.keys import new_key
 from ..models import Observation, Referral
 from ..security import current_school, roles_required
 from ..services import ServiceError, casework, clock, observations as observation_service
@@ -98,13 +99,15 @@ def _linked_observation(child) -> int | None:
 def new_referral(child_id: int):
     child = _child(child_id)
     if request.method == "GET":
-        values = {"status": "awaiting-response", "referred_on": clock.today().strftime("%d/%m/%Y")}
+        values = {"status": "awaiting-response", "referred_on": clock.today().strftime("%d/%m/%Y"),
+                  "submission_key": new_key()}
         if request.args.get("agency", "") in AGENCY_SLUGS:
             values["agency"] = request.args["agency"]  # carried from the decision to refer
         return _render_referral(child, values, {})
     values, draft, errors = read_referral(request.form, _linked_observation(child))
     try:
-        casework.record_referral(child, current_user, draft, today=clock.today(), unreadable=errors)
+        casework.record_referral(child, current_user, draft, today=clock.today(), unreadable=errors,
+                                 submission_key=values["submission_key"])
     except casework.InvalidRecord as invalid:
         return _render_referral(child, values, invalid.errors, status=400)
     except SQLAlchemyError as error:

@@ -8,11 +8,12 @@ from http.cookiejar import CookieJar
 from urllib.parse import urlencode
 from urllib.request import HTTPCookieProcessor, build_opener
 
+import pytest
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
 from chronology.extensions import db
-from chronology.models import Review
+from chronology.models import Referral, Review
 from tests.factories import (
     CSRF_RE, PASSWORD, csrf_from, login, make_child, make_school, make_user, record_concern, totp_code,
 )
@@ -107,9 +108,9 @@ def _read(opener, url, data=None):
         return response.status, response.geturl(), response.read().decode()
 
 
-def test_the_same_review_sent_twice_at_the_same_moment_records_one(app):
-    school, dsl, concern = _concern()
-    concern_id = concern.id
+def _sent_at_once(app, dsl, url: str, fields: dict) -> list:
+    """The form fetched once by a signed-in DSL, then sent twice at the same moment by a real server
+    answering each request on its own thread and its own database connection."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     serving = threading.Thread(target=server.serve_forever, daemon=True)
     serving.start()
@@ -122,17 +123,16 @@ def test_the_same_review_sent_twice_at_the_same_moment_records_one(app):
                                                               "csrf_token": CSRF_RE.search(page).group(1)})
         _read(opener, base + "/login/two-factor", {"code": totp_code(dsl.email),
                                                    "csrf_token": CSRF_RE.search(page).group(1)})
-        _status, _url, html = _read(opener, base + f"/dsl/observations/{concern_id}/review")
+        _status, _url, html = _read(opener, base + url)
         assert 'name="submission_key"' in html, "the DSL is not signed in"
-        form = {"csrf_token": CSRF_RE.search(html).group(1), "submission_key": _key(html), "decision": "monitor",
-                "reason": "Seen; keep an eye at breakfast club.", "decided_on": TODAY}
+        form = {**fields, "csrf_token": CSRF_RE.search(html).group(1), "submission_key": _key(html)}
         db.session.remove()
         barrier = threading.Barrier(2)
         results: list = []
 
         def send() -> None:
             barrier.wait()
-            status, landed, _body = _read(opener, base + f"/dsl/observations/{concern_id}/review", form)
+            status, landed, _body = _read(opener, base + url, form)
             results.append((status, landed))
 
         senders = [threading.Thread(target=send) for _ in range(2)]
@@ -142,6 +142,92 @@ def test_the_same_review_sent_twice_at_the_same_moment_records_one(app):
             sender.join(timeout=60)
     finally:
         server.shutdown()
+    return results
+
+
+def test_the_same_review_sent_twice_at_the_same_moment_records_one(app):
+    school, dsl, concern = _concern()
+    results = _sent_at_once(app, dsl, f"/dsl/observations/{concern.id}/review",
+                            {"decision": "monitor", "reason": "Seen; keep an eye at breakfast club.",
+                             "decided_on": TODAY})
     assert len(results) == 2 and results[0] == results[1] and results[0][0] == 200
     assert results[0][1].endswith("/dsl/queue")
     assert _reviews() == 1
+
+
+# --- the DSL's other forms about a child: each sent twice writes once, a new form writes again ---------------
+
+CHILD_FORMS = {
+    "referral": ("referrals/new", {"agency": "social-care", "kind": "", "referred_on": TODAY,
+                                   "status": "awaiting-response"}, Referral),
+}
+
+
+def _child_form(client, url: str, fields: dict) -> dict:
+    html = client.get(url).get_data(as_text=True)
+    return {**fields, "csrf_token": csrf_from(html), "submission_key": _key(html)}
+
+
+def _count(model) -> int:
+    return db.session.scalar(select(func.count(model.id)))
+
+
+@pytest.mark.parametrize("form_name", list(CHILD_FORMS))
+def test_a_childs_record_sent_twice_is_written_once_and_a_new_form_writes_again(client, form_name):
+    path, fields, model = CHILD_FORMS[form_name]
+    school = make_school()
+    dsl = make_user(school, "dsl")
+    child = make_child(school)
+    login(client, dsl.email)
+    url = f"/children/{child.id}/{path}"
+    form = _child_form(client, url, fields)
+    first, second = client.post(url, data=form), client.post(url, data=form)
+    assert first.status_code == second.status_code == 302
+    assert first.headers["Location"] == second.headers["Location"]
+    assert _count(model) == 1
+    assert client.post(url, data=_child_form(client, url, fields)).status_code == 302
+    assert _count(model) == 2
+
+
+@pytest.mark.parametrize("form_name", list(CHILD_FORMS))
+def test_a_childs_record_keeps_its_key_through_an_error(client, form_name):
+    path, fields, model = CHILD_FORMS[form_name]
+    school = make_school()
+    dsl = make_user(school, "dsl")
+    child = make_child(school)
+    login(client, dsl.email)
+    url = f"/children/{child.id}/{path}"
+    form = _child_form(client, url, fields)
+    refused = client.post(url, data={**form, next(iter(fields)): ""})
+    assert refused.status_code == 400 and _key(refused.get_data(as_text=True)) == form["submission_key"]
+    assert client.post(url, data=form).status_code == client.post(url, data=form).status_code == 302
+    assert _count(model) == 1
+
+
+@pytest.mark.parametrize("form_name", list(CHILD_FORMS))
+def test_another_users_key_on_a_childs_record_is_not_taken_as_theirs(client, form_name):
+    path, fields, model = CHILD_FORMS[form_name]
+    school = make_school()
+    dsl, colleague = make_user(school, "dsl"), make_user(school, "dsl")
+    child = make_child(school)
+    login(client, dsl.email)
+    url = f"/children/{child.id}/{path}"
+    form = _child_form(client, url, fields)
+    assert client.post(url, data=form).status_code == 302
+    login(client, colleague.email)
+    assert client.post(url, data={**_child_form(client, url, fields),
+                                  "submission_key": form["submission_key"]}).status_code == 302
+    assert db.session.scalars(select(model.created_by_id).order_by(model.id)).all() == [dsl.id, colleague.id]
+
+
+@pytest.mark.parametrize("form_name", list(CHILD_FORMS))
+def test_a_childs_record_sent_twice_at_the_same_moment_is_written_once(app, form_name):
+    path, fields, model = CHILD_FORMS[form_name]
+    school = make_school()
+    dsl = make_user(school, "dsl")
+    child = make_child(school)
+    child_id = child.id
+    results = _sent_at_once(app, dsl, f"/children/{child_id}/{path}", fields)
+    assert len(results) == 2 and results[0] == results[1] and results[0][0] == 200
+    assert results[0][1].endswith(f"/children/{child_id}/chronology")
+    assert _count(model) == 1

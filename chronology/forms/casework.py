@@ -89,6 +89,7 @@ def referral_values(referral) -> dict[str, str]:
 def read_life_event(data: MultiDict) -> tuple[dict[str, str], dict[str, object], dict[str, str]]:
     """The typed values, the parsed dates, and the dates that could not be read."""
     values = {name: data.get(name, "") for name in LIFE_EVENT_FIELDS}
+    values["submission_key"] = key_from(data)
     dates, errors = read_dates(values, ("occurred_on", "ended_on"), ("occurred_on",))
     if values["kind"] != "school-support":
         # Only support in school has an end; a date left in the hidden field is not an error.

@@ -246,7 +246,9 @@ def _referral_snapshot(referral: Referral) -> dict[str, str]:
 
 def record_life_event(child: Child, by: User, kind: str, occurred_on: date | None, note: str,
                       significant: bool, *, today: date, unreadable: dict[str, str] | None = None,
-                      ended_on: date | None = None, support: str = "") -> LifeEvent:
+                      ended_on: date | None = None, support: str = "",
+                      submission_key: str | None = None) -> LifeEvent:
+    """The same submission key twice (a double click, a resend) gives back the event already recorded."""
     errors: dict[str, str] = {}
     if kind not in LIFE_EVENT_SLUGS:
         errors["kind"] = "Choose what happened."
@@ -263,10 +265,20 @@ def record_life_event(child: Child, by: User, kind: str, occurred_on: date | Non
     errors.update(unreadable or {})
     if errors:
         raise InvalidRecord(errors)
-    event = LifeEvent(school_id=child.school_id, child_id=child.id, kind=kind, occurred_on=occurred_on,
-                      note=note, significant=significant, created_by=by, ended_on=ended_on, support=support)
+    child_id = child.id
+    return submissions.once(
+        LifeEvent, "life-event", submission_key, by,
+        lambda: _write_life_event(child, by, LifeEvent(
+            school_id=child.school_id, child_id=child.id, kind=kind, occurred_on=occurred_on, note=note,
+            significant=significant, created_by=by, ended_on=ended_on, support=support), today, submission_key),
+        same=lambda earlier: earlier.child_id == child_id)
+
+
+def _write_life_event(child: Child, by: User, event: LifeEvent, today: date, submission_key: str | None) -> LifeEvent:
+    kind = event.kind
     db.session.add(event)
     db.session.flush()
+    submissions.claim(submission_key, by, "life-event", event.id)
     audit.record("life-event.create", user_id=by.id, school_id=child.school_id, object_type="life-event",
                  object_id=event.id, child_id=child.id, detail={"kind": kind})
     prompts.reevaluate_with_change(child, today)

@@ -149,13 +149,14 @@ def new_life_event(child_id: int):
     if request.method == "GET":
         kind = request.args.get("kind", "")
         values = {"kind": kind if kind == "school-support" else "", "occurred_on": "", "ended_on": "",
-                  "support": "", "note": "", "significant": "1"}
+                  "support": "", "note": "", "significant": "1", "submission_key": new_key()}
         return _render_life_event(child, values, {})
     values, dates, errors = read_life_event(request.form)
     try:
         casework.record_life_event(child, current_user, values["kind"], dates["occurred_on"], values["note"],
                                    values["significant"] == "1", today=clock.today(), unreadable=errors,
-                                   ended_on=dates["ended_on"], support=values["support"])
+                                   ended_on=dates["ended_on"], support=values["support"],
+                                   submission_key=values["submission_key"])
     except casework.InvalidRecord as invalid:
         return _render_life_event(child, values, invalid.errors, status=400)
     except SQLAlchemyError as error:

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
 from chronology.extensions import db
-from chronology.models import Referral, Review
+from chronology.models import LifeEvent, Referral, Review
 from tests.factories import (
     CSRF_RE, PASSWORD, csrf_from, login, make_child, make_school, make_user, record_concern, totp_code,
 )
@@ -160,6 +160,8 @@ def test_the_same_review_sent_twice_at_the_same_moment_records_one(app):
 CHILD_FORMS = {
     "referral": ("referrals/new", {"agency": "social-care", "kind": "", "referred_on": TODAY,
                                    "status": "awaiting-response"}, Referral),
+    "life event": ("life-events/new", {"kind": "cp-plan-started", "occurred_on": TODAY, "note": "",
+                                       "significant": "1"}, LifeEvent),
 }
 
 

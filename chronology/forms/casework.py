@@ -101,6 +101,7 @@ def read_information_shared(data: MultiDict) -> tuple[dict[str, str], SharingDra
     """The typed values (kept for the form on an error), the draft, and a date that could not be read."""
     values = {name: data.get(name, "") for name in SHARING_FIELDS}
     values["significant"] = "1" if values["significant"] == "1" else ""
+    values["submission_key"] = key_from(data)
     dates, errors = read_dates(values, ("shared_on",), ("shared_on",))
     draft = SharingDraft(shared_on=dates["shared_on"], with_name=values["with_name"], with_agency=values["with_agency"],
                          method=values["method"], what=values["what"], significant=values["significant"] == "1")

@@ -303,8 +303,10 @@ class SharingDraft:
 
 
 def record_information_shared(child: Child, by: User, draft: SharingDraft, *, today: date,
-                              unreadable: dict[str, str] | None = None) -> InformationShared:
-    """Who it went to, what, when and how; written once, audited, and never changed after."""
+                              unreadable: dict[str, str] | None = None,
+                              submission_key: str | None = None) -> InformationShared:
+    """Who it went to, what, when and how; written once, audited, and never changed after. The same
+    submission key twice (a double click, a resend) gives back what was already recorded."""
     errors: dict[str, str] = {}
     _check_date(errors, "shared_on", draft.shared_on, child, today)
     if not draft.with_agency.strip():
@@ -319,11 +321,20 @@ def record_information_shared(child: Child, by: User, draft: SharingDraft, *, to
     errors.update(unreadable or {})
     if errors:
         raise InvalidRecord(errors)
+    child_id = child.id
+    return submissions.once(InformationShared, "information-shared", submission_key, by,
+                            lambda: _write_information_shared(child, by, draft, submission_key),
+                            same=lambda earlier: earlier.child_id == child_id)
+
+
+def _write_information_shared(child: Child, by: User, draft: SharingDraft,
+                              submission_key: str | None) -> InformationShared:
     shared = InformationShared(school_id=child.school_id, child_id=child.id, shared_on=draft.shared_on,
                                with_name=draft.with_name.strip(), with_agency=draft.with_agency.strip(),
                                method=draft.method, what=draft.what, significant=draft.significant, created_by=by)
     db.session.add(shared)
     db.session.flush()
+    submissions.claim(submission_key, by, "information-shared", shared.id)
     # The audit log says that something was shared and how, never with whom or what: it is not a copy.
     audit.record("information-shared.create", user_id=by.id, school_id=child.school_id,
                  object_type="information-shared", object_id=shared.id, child_id=child.id,

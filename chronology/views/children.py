@@ -178,11 +178,12 @@ def new_information_shared(child_id: int):
     child = _child(child_id)
     if request.method == "GET":
         values = {"shared_on": clock.today().strftime("%d/%m/%Y"), "with_name": "", "with_agency": "",
-                  "method": "", "what": "", "significant": "1"}
+                  "method": "", "what": "", "significant": "1", "submission_key": new_key()}
         return _render_information_shared(child, values, {})
     values, draft, errors = read_information_shared(request.form)
     try:
-        casework.record_information_shared(child, current_user, draft, today=clock.today(), unreadable=errors)
+        casework.record_information_shared(child, current_user, draft, today=clock.today(), unreadable=errors,
+                                           submission_key=values["submission_key"])
     except casework.InvalidRecord as invalid:
         return _render_information_shared(child, values, invalid.errors, status=400)
     except SQLAlchemyError as error:

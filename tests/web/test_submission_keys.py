@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
 from chronology.extensions import db
-from chronology.models import LifeEvent, Referral, Review
+from chronology.models import InformationShared, LifeEvent, Referral, Review
 from tests.factories import (
     CSRF_RE, PASSWORD, csrf_from, login, make_child, make_school, make_user, record_concern, totp_code,
 )
@@ -162,6 +162,10 @@ CHILD_FORMS = {
                                    "status": "awaiting-response"}, Referral),
     "life event": ("life-events/new", {"kind": "cp-plan-started", "occurred_on": TODAY, "note": "",
                                        "significant": "1"}, LifeEvent),
+    "information shared": ("information-shared/new", {"shared_on": TODAY, "with_name": "A. Health Visitor",
+                                                      "with_agency": "Health visiting", "method": "email",
+                                                      "what": "Attendance and the hunger concerns.",
+                                                      "significant": "1"}, InformationShared),
 }
 
 

@@ -9,6 +9,7 @@ from werkzeug.datastructures import MultiDict
 from ..domain.family import AttendanceDraft, DetailsDraft, MemberDraft, ProfessionalDraft
 from ..domain.vocabulary import Term
 from .casework import read_dates
+from .keys import key_from
 
 Read = tuple[dict[str, str], Any, dict[str, str]]
 
@@ -45,6 +46,7 @@ def _uk(day) -> str:
 def read_member(data: MultiDict) -> Read:
     """The draft has no sibling yet: the view finds the child (by UPN or the chosen one) at the school."""
     values = _typed(data, MEMBER_FIELDS)
+    values["submission_key"] = key_from(data)
     dates, errors = read_dates(values, ("date_of_birth", "due_date"), ())
     draft = MemberDraft(
         name=values["name"], relationship=values["relationship"], date_of_birth=dates["date_of_birth"],

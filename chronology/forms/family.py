@@ -77,6 +77,7 @@ def member_values(member) -> dict[str, str]:
 
 def read_professional(data: MultiDict) -> Read:
     values = _typed(data, PROFESSIONAL_FIELDS)
+    values["submission_key"] = key_from(data)
     dates, errors = read_dates(values, ("from_on", "to_on"), ())
     draft = ProfessionalDraft(
         name=values["name"], role=values["role"], role_detail=values["role_detail"], agency=values["agency"],

@@ -199,11 +199,12 @@ def professional_values(draft: ProfessionalDraft) -> dict[str, Any]:
 
 
 def save_professional(child: Child, by: User, draft: ProfessionalDraft, *, record_key: str | None = None,
-                      reason: str = "") -> Professional | None:
+                      reason: str = "", submission_key: str | None = None) -> Professional | None:
     errors = professional_problems(draft)
     if errors:
         raise InvalidRecord(errors)
-    return _save(Professional, child, by, professional_values(draft), record_key=record_key, reason=reason)
+    return _save(Professional, child, by, professional_values(draft), record_key=record_key, reason=reason,
+                 submission_key=submission_key)
 
 
 # --- the child's details ----------------------------------------------------------------------

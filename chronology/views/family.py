@@ -260,9 +260,12 @@ def _render_professional(child: Child, values, errors, professional=None, status
 def new_professional(child_id: int):
     child = _child(child_id)
     if request.method == "GET":
-        return _render_professional(child, {name: "" for name in forms.PROFESSIONAL_FIELDS}, {})
+        return _render_professional(child, {**{name: "" for name in forms.PROFESSIONAL_FIELDS},
+                                            "submission_key": new_key()}, {})
     values, draft, errors = forms.read_professional(request.form)
-    row, refused, status = _attempt(lambda: service.save_professional(child, current_user, draft), errors,
+    row, refused, status = _attempt(lambda: service.save_professional(child, current_user, draft,
+                                                                      submission_key=values["submission_key"]),
+                                    errors,
                                     lambda: professional_problems(draft), "a professional", "name")
     if refused is not None:
         return _render_professional(child, values, refused, status=status)

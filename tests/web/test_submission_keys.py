@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
 from chronology.extensions import db
-from chronology.models import FamilyMember, InformationShared, LifeEvent, Referral, Review
+from chronology.models import FamilyMember, InformationShared, LifeEvent, Professional, Referral, Review
 from tests.factories import (
     CSRF_RE, PASSWORD, csrf_from, login, make_child, make_school, make_user, record_concern, totp_code,
 )
@@ -167,6 +167,7 @@ CHILD_FORMS = {
                                                       "what": "Attendance and the hunger concerns.",
                                                       "significant": "1"}, InformationShared),
     "family member": ("family/members/new", {"name": "Sam Roe", "relationship": "mother"}, FamilyMember),
+    "professional": ("family/professionals/new", {"name": "Dr A. Patel", "role": "gp"}, Professional),
 }
 
 

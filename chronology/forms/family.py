@@ -143,6 +143,7 @@ def _percent(values: dict[str, str], errors: dict[str, str]) -> float | None:
 
 def read_attendance(data: MultiDict) -> Read:
     values = _typed(data, ATTENDANCE_FIELDS)
+    values["submission_key"] = key_from(data)
     dates, errors = read_dates(values, ("period_start", "period_end"), ())
     draft = AttendanceDraft(
         period_start=dates["period_start"], period_end=dates["period_end"],

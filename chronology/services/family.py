@@ -262,15 +262,33 @@ def stage_attendance(child: Child, by: User | None, draft: AttendanceDraft, *, s
     return stage_version(AttendancePeriod, child, by, values, record_key=key, source=source, reason=reason)
 
 
-def record_attendance(child: Child, by: User, draft: AttendanceDraft, *, reason: str = "") -> AttendancePeriod | None:
-    """A period typed in on the child's page; typing one already held corrects it, with the reason."""
+def record_attendance(child: Child, by: User, draft: AttendanceDraft, *, reason: str = "",
+                      submission_key: str | None = None) -> AttendancePeriod | None:
+    """A period typed in on the child's page; typing one already held corrects it, with the reason.
+    The new-period form sent twice gives back the period its first send wrote."""
+    sent_before = submissions.earlier(AttendancePeriod, "attendance", submission_key, by)
+    if sent_before is not None and sent_before.child_id == child.id:
+        return sent_before
     errors = attendance_problems(draft)
     if draft.period_start and draft.period_end and not errors and not reason.strip() \
             and _latest(AttendancePeriod, child, attendance_key(child, draft.period_start, draft.period_end)):
         errors["reason"] = "Say why this period's figures are changing: the earlier version stays on record."
     if errors:
         raise InvalidRecord(errors)
+    if not submission_key:
+        return _write_attendance(child, by, draft, reason, None)
+    child_id = child.id
+    return submissions.once(AttendancePeriod, "attendance", submission_key, by,
+                            lambda: _write_attendance(child, by, draft, reason, submission_key),
+                            same=lambda earlier: earlier.child_id == child_id)
+
+
+def _write_attendance(child: Child, by: User, draft: AttendanceDraft, reason: str,
+                      submission_key: str | None) -> AttendancePeriod | None:
     row = stage_attendance(child, by, draft, reason=reason.strip() or "corrected on the child's page")
+    if row is not None and submission_key:
+        db.session.flush()
+        submissions.claim(submission_key, by, "attendance", row.id)
     _reevaluate(child)
     db.session.commit()
     return row

@@ -43,6 +43,12 @@ def claim(key: str | None, by: User, kind: str, record_id: int) -> None:
                                                     created_at=utcnow()))
 
 
+def earlier(model: type[Record], kind: str, key: str | None, by: User) -> Record | None:
+    """The record this user's form already wrote with this key, if any: for a form whose checks would
+    refuse a second send before it could write (a period already held needs a reason to change)."""
+    return _claimed(model, kind, key, by.id) if key else None
+
+
 def _claimed(model: type[Record], kind: str, key: str, user_id: int) -> Record | None:
     record_id = db.session.scalar(select(SubmissionKey.record_id).where(
         SubmissionKey.user_id == user_id, SubmissionKey.kind == kind, SubmissionKey.key == key))

@@ -334,10 +334,12 @@ def _render_attendance(child: Child, values, errors, period=None, status=200):
 def new_attendance(child_id: int):
     child = _child(child_id)
     if request.method == "GET":
-        return _render_attendance(child, {name: "" for name in forms.ATTENDANCE_FIELDS}, {})
+        return _render_attendance(child, {**{name: "" for name in forms.ATTENDANCE_FIELDS},
+                                          "submission_key": new_key()}, {})
     values, draft, errors = forms.read_attendance(request.form)
     row, refused, status = _attempt(lambda: service.record_attendance(child, current_user, draft,
-                                                                      reason=values["reason"]),
+                                                                      reason=values["reason"],
+                                                                      submission_key=values["submission_key"]),
                                     errors, lambda: attendance_problems(draft), "attendance", "period_start")
     if refused is not None:
         return _render_attendance(child, values, refused, status=status)

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
 from chronology.extensions import db
-from chronology.models import FamilyMember, InformationShared, LifeEvent, Professional, Referral, Review
+from chronology.models import AttendancePeriod, FamilyMember, InformationShared, LifeEvent, Professional, Referral, Review
 from tests.factories import (
     CSRF_RE, PASSWORD, csrf_from, login, make_child, make_school, make_user, record_concern, totp_code,
 )
@@ -168,7 +168,13 @@ CHILD_FORMS = {
                                                       "significant": "1"}, InformationShared),
     "family member": ("family/members/new", {"name": "Sam Roe", "relationship": "mother"}, FamilyMember),
     "professional": ("family/professionals/new", {"name": "Dr A. Patel", "role": "gp"}, Professional),
+    # Each new form is a different period: typing a period already held is a correction, which needs a reason.
+    "attendance": ("attendance/new", {"period_start": "01/09/2025", "period_end": "31/10/2025",
+                                      "possible_sessions": "80", "attended_sessions": "70"}, AttendancePeriod),
 }
+
+# What a second, genuinely new form changes where the same answers would be a correction, not a new record.
+ANOTHER = {"attendance": {"period_start": "01/11/2025", "period_end": "19/12/2025"}}
 
 
 def _child_form(client, url: str, fields: dict) -> dict:
@@ -193,7 +199,8 @@ def test_a_childs_record_sent_twice_is_written_once_and_a_new_form_writes_again(
     assert first.status_code == second.status_code == 302
     assert first.headers["Location"] == second.headers["Location"]
     assert _count(model) == 1
-    assert client.post(url, data=_child_form(client, url, fields)).status_code == 302
+    again = {**fields, **ANOTHER.get(form_name, {})}
+    assert client.post(url, data=_child_form(client, url, again)).status_code == 302
     assert _count(model) == 2
 
 
@@ -223,7 +230,8 @@ def test_another_users_key_on_a_childs_record_is_not_taken_as_theirs(client, for
     form = _child_form(client, url, fields)
     assert client.post(url, data=form).status_code == 302
     login(client, colleague.email)
-    assert client.post(url, data={**_child_form(client, url, fields),
+    again = {**fields, **ANOTHER.get(form_name, {})}
+    assert client.post(url, data={**_child_form(client, url, again),
                                   "submission_key": form["submission_key"]}).status_code == 302
     author = model.recorded_by_id if hasattr(model, "recorded_by_id") else model.created_by_id
     assert db.session.scalars(select(author).order_by(model.id)).all() == [dsl.id, colleague.id]

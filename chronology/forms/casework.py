@@ -7,6 +7,7 @@ from werkzeug.datastructures import MultiDict
 from ..domain.dates import DateProblem, parse_date
 from ..domain.vocabulary import CONSENT_NOT_NEEDED_HARM, Term
 from ..services.casework import ReferralDraft, SharingDraft
+from .keys import key_from
 
 REFERRAL_FIELDS = ("agency", "agency_detail", "kind", "referred_on", "their_reference", "status", "outcome",
                    "outcome_on", "follow_up_on")
@@ -48,6 +49,7 @@ def read_dates(values: dict[str, str], names: tuple[str, ...], required: tuple[s
 def read_referral(data: MultiDict, observation_id: int | None) -> tuple[dict[str, str], ReferralDraft, dict[str, str]]:
     values = {name: data.get(name, "") for name in REFERRAL_FIELDS + CONSENT_TEXT_FIELDS}
     values["by_phone"] = "1" if data.get("by_phone") == "1" else ""
+    values["submission_key"] = key_from(data)
     dates, errors = read_dates(values, ("referred_on", "outcome_on", "follow_up_on"), ("referred_on",))
     consent = values["consent"]
     reason = values["consent_reason"] if consent in ("not-needed", "refused") else ""
@@ -87,6 +89,7 @@ def referral_values(referral) -> dict[str, str]:
 def read_life_event(data: MultiDict) -> tuple[dict[str, str], dict[str, object], dict[str, str]]:
     """The typed values, the parsed dates, and the dates that could not be read."""
     values = {name: data.get(name, "") for name in LIFE_EVENT_FIELDS}
+    values["submission_key"] = key_from(data)
     dates, errors = read_dates(values, ("occurred_on", "ended_on"), ("occurred_on",))
     if values["kind"] != "school-support":
         # Only support in school has an end; a date left in the hidden field is not an error.
@@ -98,6 +101,7 @@ def read_information_shared(data: MultiDict) -> tuple[dict[str, str], SharingDra
     """The typed values (kept for the form on an error), the draft, and a date that could not be read."""
     values = {name: data.get(name, "") for name in SHARING_FIELDS}
     values["significant"] = "1" if values["significant"] == "1" else ""
+    values["submission_key"] = key_from(data)
     dates, errors = read_dates(values, ("shared_on",), ("shared_on",))
     draft = SharingDraft(shared_on=dates["shared_on"], with_name=values["with_name"], with_agency=values["with_agency"],
                          method=values["method"], what=values["what"], significant=values["significant"] == "1")

@@ -11,6 +11,7 @@ from werkzeug.datastructures import MultiDict
 from ..domain.family import AttendanceDraft, DetailsDraft, MemberDraft, ProfessionalDraft
 from ..domain.vocabulary import Term
 from .casework import read_dates
+from .keys import key_from
 
 Read = tuple[dict[str, str], Any, dict[str, str]]
 
@@ -47,6 +48,7 @@ def _uk(day) -> str:
 def read_member(data: MultiDict) -> Read:
     """The draft has no sibling yet: the view finds the child (by UPN or the chosen one) at the school."""
     values = _typed(data, MEMBER_FIELDS)
+    values["submission_key"] = key_from(data)
     dates, errors = read_dates(values, ("date_of_birth", "due_date"), ())
     draft = MemberDraft(
         name=values["name"], relationship=values["relationship"], date_of_birth=dates["date_of_birth"],
@@ -77,6 +79,7 @@ def member_values(member) -> dict[str, str]:
 
 def read_professional(data: MultiDict) -> Read:
     values = _typed(data, PROFESSIONAL_FIELDS)
+    values["submission_key"] = key_from(data)
     dates, errors = read_dates(values, ("from_on", "to_on"), ())
     draft = ProfessionalDraft(
         name=values["name"], role=values["role"], role_detail=values["role_detail"], agency=values["agency"],
@@ -142,6 +145,7 @@ def _percent(values: dict[str, str], errors: dict[str, str]) -> float | None:
 
 def read_attendance(data: MultiDict) -> Read:
     values = _typed(data, ATTENDANCE_FIELDS)
+    values["submission_key"] = key_from(data)
     dates, errors = read_dates(values, ("period_start", "period_end"), ())
     draft = AttendanceDraft(
         period_start=dates["period_start"], period_end=dates["period_end"],

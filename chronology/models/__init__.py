@@ -12,11 +12,12 @@ from .review import Review
 from .school import Organisation, School
 from .session import UserSession
 from .sharing import InformationShared
+from .submission import SubmissionKey
 from .user import Membership, RecoveryCode, User
 
 __all__ = [
     "AttendancePeriod", "ChildDetails", "FamilyMember", "Professional", "WithheldFromFamily",
     "AuditEvent", "CONTEXT_FLAGS", "Child", "InformationShared", "LifeEvent", "Membership", "Observation",
     "ObservationVersion", "Organisation", "Prompt", "PromptSetting", "RecordIsImmutable", "Referral",
-    "RecoveryCode", "Review", "SavedDraft", "School", "User", "UserSession",
+    "RecoveryCode", "Review", "SavedDraft", "School", "SubmissionKey", "User", "UserSession",
 ]

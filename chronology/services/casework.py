@@ -17,7 +17,7 @@ from ..extensions import db
 from ..models import (
     Child, InformationShared, LifeEvent, Observation, ObservationVersion, Referral, Review, School, User,
 )
-from . import ServiceError, audit, prompts
+from . import ServiceError, audit, prompts, submissions
 
 
 class InvalidRecord(ServiceError):
@@ -40,8 +40,9 @@ def _check_date(errors: dict[str, str], name: str, value: date | None, child: Ch
 
 def record_review(observation: Observation, by: User, decision: str, reason: str,
                   decided_on: date | None, *, today: date, unreadable: dict[str, str] | None = None,
-                  significant: bool = False) -> Review:
-    """`unreadable` carries fields the form could not parse, so every problem is reported at once."""
+                  significant: bool = False, submission_key: str | None = None) -> Review:
+    """`unreadable` carries fields the form could not parse, so every problem is reported at once.
+    The same submission key twice (a double click, a resend) gives back the decision already recorded."""
     errors: dict[str, str] = {}
     if decision not in REVIEW_DECISION_SLUGS:
         errors["decision"] = "Choose a decision."
@@ -53,11 +54,21 @@ def record_review(observation: Observation, by: User, decision: str, reason: str
     errors.update(unreadable or {})
     if errors:
         raise InvalidRecord(errors)
+    observation_id = observation.id
+    return submissions.once(
+        Review, "review", submission_key, by,
+        lambda: _write_review(observation, by, decision, reason, decided_on, today, significant, submission_key),
+        same=lambda earlier: earlier.observation_id == observation_id)
+
+
+def _write_review(observation: Observation, by: User, decision: str, reason: str, decided_on: date | None,
+                  today: date, significant: bool, submission_key: str | None) -> Review:
     review = Review(school_id=observation.school_id, child_id=observation.child_id,
                     observation_id=observation.id, decision=decision, reason=reason,
                     decided_on=decided_on, created_by=by, significant=significant)
     db.session.add(review)
     db.session.flush()
+    submissions.claim(submission_key, by, "review", review.id)
     audit.record("review.create", user_id=by.id, school_id=observation.school_id, object_type="review",
                  object_id=review.id, child_id=observation.child_id,
                  detail={"decision": decision, "significant": significant})
@@ -166,14 +177,23 @@ def consent_missing(referral: Referral) -> list[str]:
 
 
 def record_referral(child: Child, by: User, draft: ReferralDraft, *, today: date,
-                    unreadable: dict[str, str] | None = None) -> Referral:
+                    unreadable: dict[str, str] | None = None, submission_key: str | None = None) -> Referral:
+    """The same submission key twice (a double click, a resend) gives back the referral already recorded."""
     errors = {**_referral_problems(draft, child, today), **(unreadable or {})}
     if errors:
         raise InvalidRecord(errors)
+    child_id = child.id
+    return submissions.once(Referral, "referral", submission_key, by,
+                            lambda: _write_referral(child, by, draft, today, submission_key),
+                            same=lambda earlier: earlier.child_id == child_id)
+
+
+def _write_referral(child: Child, by: User, draft: ReferralDraft, today: date, submission_key: str | None) -> Referral:
     referral = Referral(school_id=child.school_id, child_id=child.id, created_by=by)
     _apply_referral(referral, draft)
     db.session.add(referral)
     db.session.flush()
+    submissions.claim(submission_key, by, "referral", referral.id)
     audit.record("referral.create", user_id=by.id, school_id=child.school_id, object_type="referral",
                  object_id=referral.id, child_id=child.id, detail={"agency": draft.agency})
     prompts.reevaluate_with_change(child, today)
@@ -226,7 +246,9 @@ def _referral_snapshot(referral: Referral) -> dict[str, str]:
 
 def record_life_event(child: Child, by: User, kind: str, occurred_on: date | None, note: str,
                       significant: bool, *, today: date, unreadable: dict[str, str] | None = None,
-                      ended_on: date | None = None, support: str = "") -> LifeEvent:
+                      ended_on: date | None = None, support: str = "",
+                      submission_key: str | None = None) -> LifeEvent:
+    """The same submission key twice (a double click, a resend) gives back the event already recorded."""
     errors: dict[str, str] = {}
     if kind not in LIFE_EVENT_SLUGS:
         errors["kind"] = "Choose what happened."
@@ -243,10 +265,20 @@ def record_life_event(child: Child, by: User, kind: str, occurred_on: date | Non
     errors.update(unreadable or {})
     if errors:
         raise InvalidRecord(errors)
-    event = LifeEvent(school_id=child.school_id, child_id=child.id, kind=kind, occurred_on=occurred_on,
-                      note=note, significant=significant, created_by=by, ended_on=ended_on, support=support)
+    child_id = child.id
+    return submissions.once(
+        LifeEvent, "life-event", submission_key, by,
+        lambda: _write_life_event(child, by, LifeEvent(
+            school_id=child.school_id, child_id=child.id, kind=kind, occurred_on=occurred_on, note=note,
+            significant=significant, created_by=by, ended_on=ended_on, support=support), today, submission_key),
+        same=lambda earlier: earlier.child_id == child_id)
+
+
+def _write_life_event(child: Child, by: User, event: LifeEvent, today: date, submission_key: str | None) -> LifeEvent:
+    kind = event.kind
     db.session.add(event)
     db.session.flush()
+    submissions.claim(submission_key, by, "life-event", event.id)
     audit.record("life-event.create", user_id=by.id, school_id=child.school_id, object_type="life-event",
                  object_id=event.id, child_id=child.id, detail={"kind": kind})
     prompts.reevaluate_with_change(child, today)
@@ -271,8 +303,10 @@ class SharingDraft:
 
 
 def record_information_shared(child: Child, by: User, draft: SharingDraft, *, today: date,
-                              unreadable: dict[str, str] | None = None) -> InformationShared:
-    """Who it went to, what, when and how; written once, audited, and never changed after."""
+                              unreadable: dict[str, str] | None = None,
+                              submission_key: str | None = None) -> InformationShared:
+    """Who it went to, what, when and how; written once, audited, and never changed after. The same
+    submission key twice (a double click, a resend) gives back what was already recorded."""
     errors: dict[str, str] = {}
     _check_date(errors, "shared_on", draft.shared_on, child, today)
     if not draft.with_agency.strip():
@@ -287,11 +321,20 @@ def record_information_shared(child: Child, by: User, draft: SharingDraft, *, to
     errors.update(unreadable or {})
     if errors:
         raise InvalidRecord(errors)
+    child_id = child.id
+    return submissions.once(InformationShared, "information-shared", submission_key, by,
+                            lambda: _write_information_shared(child, by, draft, submission_key),
+                            same=lambda earlier: earlier.child_id == child_id)
+
+
+def _write_information_shared(child: Child, by: User, draft: SharingDraft,
+                              submission_key: str | None) -> InformationShared:
     shared = InformationShared(school_id=child.school_id, child_id=child.id, shared_on=draft.shared_on,
                                with_name=draft.with_name.strip(), with_agency=draft.with_agency.strip(),
                                method=draft.method, what=draft.what, significant=draft.significant, created_by=by)
     db.session.add(shared)
     db.session.flush()
+    submissions.claim(submission_key, by, "information-shared", shared.id)
     # The audit log says that something was shared and how, never with whom or what: it is not a copy.
     audit.record("information-shared.create", user_id=by.id, school_id=child.school_id,
                  object_type="information-shared", object_id=shared.id, child_id=child.id,

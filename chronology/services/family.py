@@ -24,7 +24,7 @@ from ..models import (
     Referral, Review, User, WithheldFromFamily,
 )
 from ..models.versioned import Versioned
-from . import ServiceError, audit, clock, prompts
+from . import ServiceError, audit, clock, prompts, submissions
 from .casework import InvalidRecord
 
 V = TypeVar("V", bound=Versioned)
@@ -97,12 +97,26 @@ def stage_version(model: type[V], child: Child, by: User | None, values: dict[st
 
 
 def _save(model: type[V], child: Child, by: User, values: dict[str, Any], *, record_key: str | None,
-          reason: str, removed: bool = False) -> V | None:
+          reason: str, removed: bool = False, submission_key: str | None = None) -> V | None:
+    """A new record's form sent twice (a double click, a resend) gives back the record already written."""
     if record_key is not None and _latest(model, child, record_key) is None:
         raise ServiceError("That record is not part of this child's file.")
     if record_key is not None and not reason.strip():
         raise InvalidRecord({"reason": "Say why this is being changed: the earlier version stays on record."})
+    if record_key is None and submission_key:
+        child_id = child.id
+        return submissions.once(model, KIND_OF[model], submission_key, by,
+                                lambda: _write(model, child, by, values, submission_key=submission_key),
+                                same=lambda earlier: earlier.child_id == child_id)
+    return _write(model, child, by, values, record_key=record_key, reason=reason, removed=removed)
+
+
+def _write(model: type[V], child: Child, by: User, values: dict[str, Any], *, record_key: str | None = None,
+           reason: str = "", removed: bool = False, submission_key: str | None = None) -> V | None:
     row = stage_version(model, child, by, values, record_key=record_key, reason=reason, removed=removed)
+    if row is not None and submission_key:
+        db.session.flush()
+        submissions.claim(submission_key, by, KIND_OF[model], row.id)
     _reevaluate(child)
     db.session.commit()
     return row
@@ -137,11 +151,12 @@ def _check_sibling(child: Child, sibling_child_id: int | None) -> dict[str, str]
 
 
 def save_member(child: Child, by: User, draft: MemberDraft, *, today: date, record_key: str | None = None,
-                reason: str = "") -> FamilyMember | None:
+                reason: str = "", submission_key: str | None = None) -> FamilyMember | None:
     errors = {**member_problems(draft, today), **_check_sibling(child, draft.sibling_child_id)}
     if errors:
         raise InvalidRecord(errors)
-    return _save(FamilyMember, child, by, member_values(draft), record_key=record_key, reason=reason)
+    return _save(FamilyMember, child, by, member_values(draft), record_key=record_key, reason=reason,
+                 submission_key=submission_key)
 
 
 def remove(model: type[V], child: Child, by: User, record_key: str, reason: str) -> None:
@@ -184,11 +199,12 @@ def professional_values(draft: ProfessionalDraft) -> dict[str, Any]:
 
 
 def save_professional(child: Child, by: User, draft: ProfessionalDraft, *, record_key: str | None = None,
-                      reason: str = "") -> Professional | None:
+                      reason: str = "", submission_key: str | None = None) -> Professional | None:
     errors = professional_problems(draft)
     if errors:
         raise InvalidRecord(errors)
-    return _save(Professional, child, by, professional_values(draft), record_key=record_key, reason=reason)
+    return _save(Professional, child, by, professional_values(draft), record_key=record_key, reason=reason,
+                 submission_key=submission_key)
 
 
 # --- the child's details ----------------------------------------------------------------------
@@ -246,15 +262,33 @@ def stage_attendance(child: Child, by: User | None, draft: AttendanceDraft, *, s
     return stage_version(AttendancePeriod, child, by, values, record_key=key, source=source, reason=reason)
 
 
-def record_attendance(child: Child, by: User, draft: AttendanceDraft, *, reason: str = "") -> AttendancePeriod | None:
-    """A period typed in on the child's page; typing one already held corrects it, with the reason."""
+def record_attendance(child: Child, by: User, draft: AttendanceDraft, *, reason: str = "",
+                      submission_key: str | None = None) -> AttendancePeriod | None:
+    """A period typed in on the child's page; typing one already held corrects it, with the reason.
+    The new-period form sent twice gives back the period its first send wrote."""
+    sent_before = submissions.earlier(AttendancePeriod, "attendance", submission_key, by)
+    if sent_before is not None and sent_before.child_id == child.id:
+        return sent_before
     errors = attendance_problems(draft)
     if draft.period_start and draft.period_end and not errors and not reason.strip() \
             and _latest(AttendancePeriod, child, attendance_key(child, draft.period_start, draft.period_end)):
         errors["reason"] = "Say why this period's figures are changing: the earlier version stays on record."
     if errors:
         raise InvalidRecord(errors)
+    if not submission_key:
+        return _write_attendance(child, by, draft, reason, None)
+    child_id = child.id
+    return submissions.once(AttendancePeriod, "attendance", submission_key, by,
+                            lambda: _write_attendance(child, by, draft, reason, submission_key),
+                            same=lambda earlier: earlier.child_id == child_id)
+
+
+def _write_attendance(child: Child, by: User, draft: AttendanceDraft, reason: str,
+                      submission_key: str | None) -> AttendancePeriod | None:
     row = stage_attendance(child, by, draft, reason=reason.strip() or "corrected on the child's page")
+    if row is not None and submission_key:
+        db.session.flush()
+        submissions.claim(submission_key, by, "attendance", row.id)
     _reevaluate(child)
     db.session.commit()
     return row

@@ -17,6 +17,7 @@ from ..extensions import db
 from ..forms.casework import (
     CONSENT_CHOICES, read_information_shared, read_life_event, read_referral, referral_values,
 )
+from ..forms.keys import new_key
 from ..models import Observation, Referral
 from ..security import current_school, roles_required
 from ..services import ServiceError, casework, clock, observations as observation_service
@@ -99,13 +100,15 @@ def _linked_observation(child) -> int | None:
 def new_referral(child_id: int):
     child = _child(child_id)
     if request.method == "GET":
-        values = {"status": "awaiting-response", "referred_on": clock.today().strftime("%d/%m/%Y")}
+        values = {"status": "awaiting-response", "referred_on": clock.today().strftime("%d/%m/%Y"),
+                  "submission_key": new_key()}
         if request.args.get("agency", "") in AGENCY_SLUGS:
             values["agency"] = request.args["agency"]  # carried from the decision to refer
         return _render_referral(child, values, {})
     values, draft, errors = read_referral(request.form, _linked_observation(child))
     try:
-        casework.record_referral(child, current_user, draft, today=clock.today(), unreadable=errors)
+        casework.record_referral(child, current_user, draft, today=clock.today(), unreadable=errors,
+                                 submission_key=values["submission_key"])
     except casework.InvalidRecord as invalid:
         return _render_referral(child, values, invalid.errors, status=400)
     except SQLAlchemyError as error:
@@ -147,13 +150,14 @@ def new_life_event(child_id: int):
     if request.method == "GET":
         kind = request.args.get("kind", "")
         values = {"kind": kind if kind == "school-support" else "", "occurred_on": "", "ended_on": "",
-                  "support": "", "note": "", "significant": "1"}
+                  "support": "", "note": "", "significant": "1", "submission_key": new_key()}
         return _render_life_event(child, values, {})
     values, dates, errors = read_life_event(request.form)
     try:
         casework.record_life_event(child, current_user, values["kind"], dates["occurred_on"], values["note"],
                                    values["significant"] == "1", today=clock.today(), unreadable=errors,
-                                   ended_on=dates["ended_on"], support=values["support"])
+                                   ended_on=dates["ended_on"], support=values["support"],
+                                   submission_key=values["submission_key"])
     except casework.InvalidRecord as invalid:
         return _render_life_event(child, values, invalid.errors, status=400)
     except SQLAlchemyError as error:
@@ -175,11 +179,12 @@ def new_information_shared(child_id: int):
     child = _child(child_id)
     if request.method == "GET":
         values = {"shared_on": clock.today().strftime("%d/%m/%Y"), "with_name": "", "with_agency": "",
-                  "method": "", "what": "", "significant": "1"}
+                  "method": "", "what": "", "significant": "1", "submission_key": new_key()}
         return _render_information_shared(child, values, {})
     values, draft, errors = read_information_shared(request.form)
     try:
-        casework.record_information_shared(child, current_user, draft, today=clock.today(), unreadable=errors)
+        casework.record_information_shared(child, current_user, draft, today=clock.today(), unreadable=errors,
+                                           submission_key=values["submission_key"])
     except casework.InvalidRecord as invalid:
         return _render_information_shared(child, values, invalid.errors, status=400)
     except SQLAlchemyError as error:

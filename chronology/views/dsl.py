@@ -10,6 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..domain.dates import DateProblem, parse_date
 from ..domain.vocabulary import REFERRAL_AGENCY, REFERRAL_DECISIONS, REVIEW_DECISIONS, label_for
 from ..extensions import db
+from ..forms.keys import key_from, new_key
 from ..models import Review
 from ..services.paging import page_number
 from ..security import current_roles, current_school, roles_required
@@ -47,7 +48,8 @@ def review(observation_id: int):
     observation = observation_service.visible_observation(current_user, current_school(), observation_id,
                                                           current_roles())
     observation_service.record_view(observation, current_user)
-    values = {"decision": "", "reason": "", "decided_on": clock.today().strftime("%d/%m/%Y"), "significant": ""}
+    values = {"decision": "", "reason": "", "decided_on": clock.today().strftime("%d/%m/%Y"), "significant": "",
+              "submission_key": new_key()}
     return _render_review(observation, values, {})
 
 
@@ -58,6 +60,7 @@ def record_review(observation_id: int):
                                                           current_roles())
     values = {k: request.form.get(k, "") for k in ("decision", "reason", "decided_on")}
     values["significant"] = "1" if request.form.get("significant") == "1" else ""
+    values["submission_key"] = key_from(request.form)
     errors: dict[str, str] = {}
     decided_on = None
     try:
@@ -67,7 +70,8 @@ def record_review(observation_id: int):
     try:
         review = casework.record_review(observation, current_user, values["decision"], values["reason"],
                                         decided_on, today=clock.today(), unreadable=errors,
-                                        significant=values["significant"] == "1")
+                                        significant=values["significant"] == "1",
+                                        submission_key=values["submission_key"])
     except casework.InvalidRecord as invalid:
         return _render_review(observation, values, invalid.errors, status=400)
     except SQLAlchemyError as error:

@@ -16,6 +16,7 @@ from ..domain.family import attendance_problems, details_problems, member_proble
 from ..domain.vocabulary import PROFESSIONAL_ROLES, SCHOOL_SUPPORTS, SEN_NEEDS, Term, label_for
 from ..extensions import db
 from ..forms import family as forms
+from ..forms.keys import new_key
 from ..models import AttendancePeriod, Child, ChildDetails, FamilyMember, Professional
 from ..security import current_school, roles_required
 from ..services import ServiceError, audit, clock, family as service
@@ -206,14 +207,15 @@ def _searching(values) -> bool:
 def new_member(child_id: int):
     child = _child(child_id)
     if request.method == "GET":
-        return _render_member(child, {name: "" for name in forms.MEMBER_FIELDS}, {})
+        return _render_member(child, {**{name: "" for name in forms.MEMBER_FIELDS}, "submission_key": new_key()}, {})
     values, draft, errors = forms.read_member(request.form)
     if _searching(values):
         return _render_member(child, values, {}, options=service.find_sibling_options(child, values["sibling_query"]),
                               searched=True)
     draft = _member_draft(child, values, draft, errors)
     row, refused, status = _attempt(
-        lambda: service.save_member(child, current_user, draft, today=clock.today()), errors,
+        lambda: service.save_member(child, current_user, draft, today=clock.today(),
+                                    submission_key=values["submission_key"]), errors,
         lambda: member_problems(draft, clock.today()), "a family member", "name")
     if refused is not None:
         return _render_member(child, values, refused, status=status)
@@ -258,9 +260,12 @@ def _render_professional(child: Child, values, errors, professional=None, status
 def new_professional(child_id: int):
     child = _child(child_id)
     if request.method == "GET":
-        return _render_professional(child, {name: "" for name in forms.PROFESSIONAL_FIELDS}, {})
+        return _render_professional(child, {**{name: "" for name in forms.PROFESSIONAL_FIELDS},
+                                            "submission_key": new_key()}, {})
     values, draft, errors = forms.read_professional(request.form)
-    row, refused, status = _attempt(lambda: service.save_professional(child, current_user, draft), errors,
+    row, refused, status = _attempt(lambda: service.save_professional(child, current_user, draft,
+                                                                      submission_key=values["submission_key"]),
+                                    errors,
                                     lambda: professional_problems(draft), "a professional", "name")
     if refused is not None:
         return _render_professional(child, values, refused, status=status)
@@ -329,10 +334,12 @@ def _render_attendance(child: Child, values, errors, period=None, status=200):
 def new_attendance(child_id: int):
     child = _child(child_id)
     if request.method == "GET":
-        return _render_attendance(child, {name: "" for name in forms.ATTENDANCE_FIELDS}, {})
+        return _render_attendance(child, {**{name: "" for name in forms.ATTENDANCE_FIELDS},
+                                          "submission_key": new_key()}, {})
     values, draft, errors = forms.read_attendance(request.form)
     row, refused, status = _attempt(lambda: service.record_attendance(child, current_user, draft,
-                                                                      reason=values["reason"]),
+                                                                      reason=values["reason"],
+                                                                      submission_key=values["submission_key"]),
                                     errors, lambda: attendance_problems(draft), "attendance", "period_start")
     if refused is not None:
         return _render_attendance(child, values, refused, status=status)

@@ -43,7 +43,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
     register_extensions(app)
-    register_url_converters(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_template_helpers(app)
@@ -102,21 +101,6 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
-
-
-def register_url_converters(app: Flask) -> None:
-    """`<int:...>` in every route matches only an id the database can hold: a longer one is a
-    plain 404, not an overflow inside the database driver."""
-    from werkzeug.routing import IntegerConverter
-
-    from .domain.ids import MAX_ID
-
-    class RecordId(IntegerConverter):
-        def __init__(self, url_map, *args, **kwargs) -> None:  # noqa: ANN001, ANN002, ANN003
-            kwargs.setdefault("max", MAX_ID)
-            super().__init__(url_map, *args, **kwargs)
-
-    app.url_map.converters["int"] = RecordId
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -21,7 +21,7 @@ to a child when their records next change, and to every child at the nightly eva
 
 from __future__ import annotations
 
-from ..domain.ids import record_id
+from ..domain.ids import MAX_ID, record_id
 
 import json
 import uuid
@@ -655,8 +655,11 @@ def open_prompts_for_child(child: Child) -> list[Prompt]:
 
 def prompt_in_school(school: School, prompt_id: int) -> Prompt:
     """The prompt, only if it belongs to this school; otherwise a 404 that reveals nothing."""
-    prompt = db.session.get(Prompt, prompt_id)
+    # An id past what the column holds is simply not found (the driver would overflow).
+    prompt = db.session.get(Prompt, prompt_id) if 0 < prompt_id <= MAX_ID else None
     if prompt is None or prompt.school_id != school.id:
+        audit.record_denial(404, school_id=school.id, object_type="prompt", object_id=prompt_id,
+                            child_id=prompt.child_id if prompt else None, reason="not-in-school")
         abort(404)
     return prompt
 

@@ -62,3 +62,17 @@ def test_a_next_address_with_a_control_character_is_ignored_after_a_good_sign_in
                                                           "csrf_token": csrf_from(page)})
     assert response.status_code == 302
     assert response.headers["Location"] == "/" and "Set-Cookie: x" not in str(response.headers)
+
+
+def test_another_schools_prompt_and_an_impossible_prompt_id_are_refused_and_audited(client):
+    from sqlalchemy import select
+
+    from chronology.extensions import db
+    from chronology.models import AuditEvent
+
+    intruder = make_user(make_school(), "dsl")
+    login(client, intruder.email)
+    assert client.get(f"/prompts/{2**40}").status_code == 404
+    denials = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "access-denied",
+                                                          AuditEvent.user_id == intruder.id)).all()
+    assert [d.object_type for d in denials] == ["prompt"] and str(2**40) in denials[0].detail

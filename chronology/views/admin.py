@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from ..domain.ids import MAX_ID
 from ..domain.vocabulary import ROLES
 from ..extensions import db
 from ..models import User
 from ..security import current_school, roles_required
-from ..services import ServiceError, accounts, health
+from ..services import ServiceError, accounts, audit, health
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -55,8 +56,9 @@ def create_user():
 @roles_required("admin")
 def set_active(user_id: int):
     school = current_school()
-    user = db.session.get(User, user_id)
+    user = db.session.get(User, user_id) if 0 < user_id <= MAX_ID else None
     if user is None or school.id not in user.school_ids():
+        audit.record_denial(404, school_id=school.id, object_type="user", object_id=user_id, reason="not-in-school")
         abort(404)
     try:
         accounts.set_active(user, request.form.get("active") == "1", by=current_user, school=school)

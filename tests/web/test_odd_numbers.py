@@ -76,3 +76,24 @@ def test_another_schools_prompt_and_an_impossible_prompt_id_are_refused_and_audi
     denials = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "access-denied",
                                                           AuditEvent.user_id == intruder.id)).all()
     assert [d.object_type for d in denials] == ["prompt"] and str(2**40) in denials[0].detail
+
+
+@pytest.mark.parametrize("huge", [2**40, 2**63 + 5])
+def test_every_route_with_an_id_answers_an_id_past_any_column_without_a_server_error(app, client, huge):
+    import re
+
+    school = make_school()
+    admin = make_user(school, ["dsl", "staff", "admin"])
+    make_child(school)
+    login(client, admin.email)
+    token = csrf_from(client.get("/observations/new").get_data(as_text=True))
+    tried = 0
+    for rule in app.url_map.iter_rules():
+        if "<int:" not in rule.rule:
+            continue
+        url = re.sub(r"<[a-z_:]+>", "x", re.sub(r"<int:[a-z_]+>", str(huge), rule.rule))
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(url, method=method, data={"csrf_token": token} if method == "POST" else None)
+            assert response.status_code < 500, (method, url, response.status_code)
+            tried += 1
+    assert tried > 30  # every route that takes an id, not a few

@@ -20,7 +20,7 @@ from ..forms.casework import (
 from ..forms.keys import new_key
 from ..models import Observation, Referral
 from ..security import current_school, roles_required
-from ..services import ServiceError, casework, clock, observations as observation_service
+from ..services import ServiceError, audit, casework, clock, observations as observation_service
 from ..services import timeline as timeline_service
 from .family import family_section
 from .saving import STATUS, save_failed
@@ -123,6 +123,8 @@ def edit_referral(child_id: int, referral_id: int):
     child = _child(child_id)
     referral = db.session.get(Referral, referral_id) if 0 < referral_id < 2**31 else None
     if referral is None or referral.child_id != child.id:
+        audit.record_denial(404, school_id=child.school_id, object_type="referral", object_id=referral_id,
+                            child_id=child.id, reason="not-this-childs-record")
         abort(404)
     if request.method == "GET":
         return _render_referral(child, referral_values(referral), {}, referral=referral)
@@ -200,11 +202,14 @@ def mark_significant(child_id: int):
     child = _child(child_id)
     record_type = request.form.get("record_type", "")
     record_id = request.form.get("record_id", "")
-    if parse_record_id(record_id) is None:
-        abort(404)
     try:
+        if parse_record_id(record_id) is None:
+            raise ServiceError("No such record.")
         casework.mark_significant(child, current_user, record_type, int(record_id),
                                   request.form.get("significant") == "1")
     except ServiceError:
+        audit.record_denial(404, school_id=child.school_id, object_type=record_type[:32],
+                            object_id=parse_record_id(record_id), child_id=child.id,
+                            reason="not-this-childs-record", extra={"requested_id": record_id[:40]})
         abort(404)
     return redirect(url_for("children.chronology", child_id=child.id) + f"#{record_type}-{record_id}")

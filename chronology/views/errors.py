@@ -37,6 +37,8 @@ def register(app: Flask) -> None:
         if code == 400 and type(error).description != HTTPException.description and error.description:
             message = error.description  # a specific reason beats the general one
         response = error.get_response()
+        if code == 429:
+            _audit_throttled()
         if request.is_json:
             # A script asked, so a script gets an answer it can read.
             response.data = json.dumps({"error": message})
@@ -72,6 +74,21 @@ def register(app: Flask) -> None:
 
 # Never shown back, even to the person who typed them.
 _NOT_SHOWN_BACK = ("password", "csrf_token", "code", "submission_key", "token", "secret")
+
+
+def _audit_throttled() -> None:
+    """A request refused for coming too often is a refusal like any other: it leaves a trace."""
+    from ..security import current_school
+    from ..services import audit
+
+    try:
+        school = current_school()
+        audit.record_denial(429, school_id=school.id if school else None, reason="too-many-requests")
+    except SQLAlchemyError:
+        # The database is what is overwhelmed: the refusal page matters more than its trace.
+        from ..extensions import db
+
+        db.session.rollback()
 
 
 def typed_back() -> list[tuple[str, str]]:

@@ -97,3 +97,51 @@ def test_every_route_with_an_id_answers_an_id_past_any_column_without_a_server_e
             assert response.status_code < 500, (method, url, response.status_code)
             tried += 1
     assert tried > 30  # every route that takes an id, not a few
+
+
+def _denials_by(user_id: int) -> list[str]:
+    import json
+
+    from sqlalchemy import select
+
+    from chronology.extensions import db
+    from chronology.models import AuditEvent
+
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "access-denied")
+                                .order_by(AuditEvent.id)).all()
+    return [f"{json.loads(e.detail)['status']} {e.object_type}" for e in events if e.user_id == user_id]
+
+
+def test_another_childs_referral_and_record_flag_are_refused_and_audited(client):
+    from datetime import date
+
+    from chronology.services import casework
+    from chronology.services.casework import ReferralDraft
+
+    school = make_school()
+    dsl = make_user(school, "dsl")
+    mine, theirs = make_child(school), make_child(school)
+    referral = casework.record_referral(theirs, dsl, ReferralDraft(
+        agency="social-care", agency_detail="", referred_on=date.today(), status="awaiting-response",
+        their_reference="", outcome="", outcome_on=None, follow_up_on=None), today=date.today())
+    login(client, dsl.email)
+    assert client.get(f"/children/{mine.id}/referrals/{referral.id}").status_code == 404
+    token = csrf_from(client.get(f"/children/{mine.id}/chronology").get_data(as_text=True))
+    flagged = client.post(f"/children/{mine.id}/significant",
+                          data={"csrf_token": token, "record_type": "referral", "record_id": str(referral.id)})
+    assert flagged.status_code == 404
+    assert _denials_by(dsl.id) == ["404 referral", "404 referral"]
+
+
+def test_a_request_refused_for_coming_too_often_is_audited(client):
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    codes = [client.post("/login", data={"email": f"nobody{n}@school.example.org", "password": "x" * 12,
+                                         "csrf_token": token}).status_code for n in range(21)]
+    assert codes[-1] == 429
+    from sqlalchemy import select
+
+    from chronology.extensions import db
+    from chronology.models import AuditEvent
+
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "access-denied")).all()
+    assert any('"status": 429' in e.detail and "too-many-requests" in e.detail for e in events)

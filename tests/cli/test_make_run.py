@@ -40,8 +40,12 @@ def _checkout(tmp_path: Path) -> Path:
     return copy
 
 
-@pytest.mark.skipif(shutil.which("make") is None or shutil.which("git") is None, reason="needs make and git")
 def test_make_run_prints_the_sign_ins_and_the_address_and_nothing_else(tmp_path):
+    if shutil.which("make") is None or shutil.which("git") is None:
+        # CI runs this suite through make, so there it is always a failure, never a skip.
+        if os.environ.get("CI") == "true":
+            pytest.fail("make and git are needed to run `make run` from a checkout")
+        pytest.skip("needs make and git, which `make test` itself needs")
     checkout = _checkout(tmp_path)
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CHRONOLOGY_", "FLASK_", "SQLALCHEMY_"))}

@@ -41,6 +41,9 @@ class Config:
         default_db = "sqlite:///" + str(Path(instance_path) / "chronology.sqlite")
         values["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(env.get("DATABASE_URL", default_db))
         values["SECRET_KEY"] = env.get("SECRET_KEY") or _instance_secret(instance_path)
+        # The key that seals the audit log. Never in the database, so a copy of the database
+        # cannot be edited and re-sealed; back it up apart from the database's backups.
+        values["AUDIT_KEY"] = env.get("AUDIT_KEY") or _instance_secret(instance_path, "audit_key")
         for key in ("MAIL_SERVER", "MAIL_SENDER", "SERVER_NAME", "PREFERRED_URL_SCHEME"):
             if env.get(key):
                 values[key] = env[key]
@@ -94,13 +97,19 @@ def check_production(values: dict[str, object]) -> None:
             "SECRET_KEY must be set in the environment to a random value of at least 32 characters "
             "(for example: python -c 'import secrets; print(secrets.token_hex(32))')."
         )
+    audit_key = str(values.get("AUDIT_KEY") or "")
+    if len(audit_key) < 32 or len(set(audit_key)) < 10:
+        raise UnsafeConfiguration(
+            "AUDIT_KEY must be a random value of at least 32 characters, in the environment or in the file "
+            "instance/audit_key (for example: python -c 'import secrets; print(secrets.token_hex(32))')."
+        )
     if values.get("DEBUG"):
         raise UnsafeConfiguration("DEBUG must be off in production.")
 
 
-def _instance_secret(instance_path: str) -> str:
+def _instance_secret(instance_path: str, name: str = "secret_key") -> str:
     """A random key kept in the instance folder: never a guessable fallback."""
-    path = Path(instance_path) / "secret_key"
+    path = Path(instance_path) / name
     if path.exists():
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -49,6 +49,13 @@ def create_app(layers: str = "bare") -> Flask:
     versions = Table("observation_versions", meta, autoload_with=engine)
     signed_in = layers != "bare"
     audited = layers == "audited"
+    if audited:
+        # Sealed with the app's own audit key (the same environment or instance file), so the
+        # app's audit-verify accepts the rung's events.
+        from chronology import PROJECT_ROOT
+
+        instance = os.environ.get("CHRONOLOGY_INSTANCE") or str(PROJECT_ROOT / "instance")
+        app.config["AUDIT_KEY"] = Config.from_environment(instance)["AUDIT_KEY"]
     if signed_in:
         from flask_wtf.csrf import CSRFProtect
 

@@ -1,31 +1,40 @@
 """The audit log: who did what to which record, when, from where. Append-only and hash-chained.
 
-Each event carries `prev_hash` (the `hash` of the event before it, by id; GENESIS for the
-first) and `hash`, the SHA-256 of a canonical serialisation of its own fields and prev_hash.
-Altering, removing or reordering any event breaks the chain from that point on, which
-`flask --app chronology audit-verify` reports.
+Each school has a chain of its own (events with no school, such as a command-line export, form the
+system chain, 0), so one school's writers never queue behind another's. Within a chain each event
+carries `seq` (1, 2, 3... with no gaps: a removed event leaves one), `prev_hash` (the `hash` of the
+event before it in the chain; GENESIS for the first) and `hash`: an HMAC-SHA256, under a key kept
+outside the database (the environment's AUDIT_KEY, or `instance/audit_key`), of a canonical
+serialisation of its own fields and prev_hash. Altering, removing or reordering any event breaks
+the chain from that point on, and without the key nobody can compute hashes that would hide it,
+not even with this module's own code. `flask --app chronology audit-verify` reports what it finds.
 
 The chain is extended at flush time (`_chain_new_events`, a before_flush hook), so services
-only call `services.audit.record(...)` and commit as before. Two transactions appending at
-once must not both read the same last hash (a fork):
+only call `services.audit.record(...)` and commit as before. Two transactions appending to one
+chain at once must not both read the same last event (a fork):
 
-* PostgreSQL: the hook takes a transaction-level advisory lock (pg_advisory_xact_lock) before
-  reading the last event, held until commit or rollback, so appenders queue one behind another;
-  the event's id comes from the table's sequence inside that lock, so id order is chain order.
+* PostgreSQL: the hook takes a transaction-level advisory lock for the chain
+  (pg_advisory_xact_lock(key, chain)) before reading its last event, held until commit or
+  rollback, so a school's appenders queue one behind another; ids come from the table's sequence.
 * SQLite: the hook makes the transaction take SQLite's single write lock (BEGIN IMMEDIATE)
   before reading the last event, if no earlier write in the transaction already holds it.
 
-Whatever happens, the unique index on prev_hash means the database itself refuses a second
-event after the same predecessor: a fork is an error, never a silent branch.
+Whatever happens, the unique index on (chain, seq) means the database itself refuses a second
+event at the same place in a chain: a fork is an error, never a silent branch.
+
+An event's time is taken under the chain's lock, so within a chain time never runs backwards;
+`audit-verify` reports an event earlier than the one before it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from datetime import datetime, timezone
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, bindparam, event, func, inspect, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -34,16 +43,18 @@ from .observation import RecordIsImmutable
 from .types import UTCDateTime, utcnow
 
 GENESIS = "0" * 64
-# An arbitrary constant naming "the audit chain" among PostgreSQL advisory locks.
-CHAIN_LOCK_KEY = 0x4348524F4E41  # "CHRONA"
+# An arbitrary constant naming "the audit chains" among PostgreSQL advisory locks; the second
+# half of the lock's name is the chain.
+CHAIN_LOCK_KEY = 0x4348524F  # "CHRO", within a 32-bit int for the two-key form of the lock
+SYSTEM_CHAIN = 0
 
 
 class AuditEvent(db.Model):
     __tablename__ = "audit_events"
     __table_args__ = (
         Index("ix_audit_events_child_at", "child_id", "at"),
-        # At most one event follows any event: a forked chain is refused by the database.
-        Index("ix_audit_events_prev_hash", "prev_hash", unique=True),
+        # At most one event at each place in a chain: a forked chain is refused by the database.
+        Index("ix_audit_events_chain_seq", "chain", "seq", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -57,6 +68,9 @@ class AuditEvent(db.Model):
     child_id: Mapped[int | None] = mapped_column(ForeignKey("children.id"), nullable=True)
     ip_address: Mapped[str] = mapped_column(String(64), default="")
     detail: Mapped[str] = mapped_column(Text, default="")
+    # The school's id, or SYSTEM_CHAIN for an event about no school; and the place in that chain.
+    chain: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 
@@ -64,12 +78,16 @@ class AuditEvent(db.Model):
         return event_hash(chain_fields(self), self.prev_hash)
 
 
+def chain_of(school_id: int | None) -> int:
+    return SYSTEM_CHAIN if school_id is None else school_id
+
+
 # --- The hash ---------------------------------------------------------------------------------
 
 # The fields covered by the hash, in this order. Changing this list or the serialisation
 # below invalidates every existing chain: don't, without a migration that re-chains.
 HASHED_FIELDS = ("id", "at", "user_id", "school_id", "action", "object_type", "object_id",
-                 "child_id", "ip_address", "detail")
+                 "child_id", "ip_address", "detail", "chain", "seq")
 
 
 def canonical_at(value: datetime) -> str:
@@ -90,19 +108,35 @@ def _hashed(values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def event_hash(fields: dict[str, Any], prev_hash: str) -> str:
-    payload = json.dumps({"v": 1, "prev_hash": prev_hash, **fields}, sort_keys=True,
+def derived_key(purpose: str, master: str | None = None) -> bytes:
+    """A key for one purpose ("chain", "checkpoint"), derived from the audit key.
+
+    One secret to keep and back up; a key used for one purpose proves nothing for another.
+    """
+    if master is None:
+        master = current_app.config["AUDIT_KEY"]
+    return hmac.new(master.encode("utf-8"), f"chronology audit {purpose}".encode("ascii"), hashlib.sha256).digest()
+
+
+def key_id(master: str | None = None) -> str:
+    """A short public name for the audit key in use: says which key sealed a chain, reveals nothing."""
+    return derived_key("key id", master).hex()[:12]
+
+
+def event_hash(fields: dict[str, Any], prev_hash: str, key: bytes | None = None) -> str:
+    payload = json.dumps({"v": 2, "prev_hash": prev_hash, **fields}, sort_keys=True,
                          separators=(",", ":"), ensure_ascii=True)
-    return hashlib.sha256(payload.encode("ascii")).hexdigest()
+    return hmac.new(key or derived_key("chain"), payload.encode("ascii"), hashlib.sha256).hexdigest()
 
 
 # --- Extending the chain at flush time ----------------------------------------------------------
 
 
-def lock_chain_on(connection) -> None:  # noqa: ANN001 (a SQLAlchemy Connection)
-    """Serialise appenders until this transaction ends (see the module docstring)."""
+def lock_chain_on(connection, chain: int) -> None:  # noqa: ANN001 (a SQLAlchemy Connection)
+    """Serialise a chain's appenders until this transaction ends (see the module docstring)."""
     if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key, :chain)"),
+                           {"key": CHAIN_LOCK_KEY, "chain": chain})
     elif connection.dialect.name == "sqlite":
         dbapi = connection.connection.dbapi_connection
         # pysqlite begins a transaction only before the first write; until then take the write
@@ -112,56 +146,112 @@ def lock_chain_on(connection) -> None:  # noqa: ANN001 (a SQLAlchemy Connection)
 
 
 # Kept in `session.info` for the rest of a transaction, forgotten whenever it or a savepoint ends
-# (a rollback takes the events it wrote away with it): the chain's head as this transaction left
-# it, (last id, last hash), and whether it holds the chain's lock.
+# (a rollback takes the events it wrote away with it): each chain's head as this transaction left
+# it, {chain: (last seq, last hash, last time)}, and the chains whose lock it holds.
 _HEAD = "audit_chain_head"
 _LOCKED = "audit_chain_locked"
 
 
-def _next_audit_id():  # noqa: ANN202 (a SQL expression)
-    return func.nextval(func.pg_get_serial_sequence("audit_events", "id"))
+def _connection(session: Session):  # noqa: ANN202
+    return session.connection(bind_arguments={"mapper": inspect(AuditEvent)})
 
 
-def lock_chain_in(session: Session) -> None:
-    """Take the chain's lock for this session's transaction, unless it already holds it."""
-    if not session.info.get(_LOCKED):
-        lock_chain_on(session.connection(bind_arguments={"mapper": inspect(AuditEvent)}))
-        session.info[_LOCKED] = True
+def lock_chain_in(session: Session, chain: int) -> None:
+    """Take a chain's lock for this session's transaction, unless it already holds it."""
+    locked = session.info.setdefault(_LOCKED, set())
+    if chain not in locked:
+        lock_chain_on(_connection(session), chain)
+        locked.add(chain)
 
 
+_T = AuditEvent.__table__
 # Built once: every write runs one of these, and building a statement costs more than running it.
-_COUNT = bindparam("count", type_=Integer)
-_LAST = select(AuditEvent.__table__.c.id, AuditEvent.__table__.c.hash).order_by(AuditEvent.__table__.c.id.desc()).limit(1)
-_LAST_HASH_AND_IDS = select(_LAST.with_only_columns(AuditEvent.__table__.c.hash).scalar_subquery(),
-                            _next_audit_id()).select_from(func.generate_series(1, _COUNT))
-_IDS = select(_next_audit_id()).select_from(func.generate_series(1, _COUNT))
+_LAST_IN_CHAIN = (select(_T.c.seq, _T.c.hash, _T.c.at).where(_T.c.chain == bindparam("chain"))
+                  .order_by(_T.c.seq.desc()).limit(1))
+# PostgreSQL, in one round trip: the chain's newest event and ids for the new events.
+_PG_LAST_AND_IDS = text("""
+    SELECT last.seq, last.hash, last.at, nextval(pg_get_serial_sequence('audit_events', 'id')) AS id
+    FROM generate_series(1, :count)
+    LEFT JOIN (SELECT seq, hash, at FROM audit_events WHERE chain = :chain
+               ORDER BY seq DESC LIMIT 1) AS last ON true
+""").columns(seq=Integer, hash=String, at=UTCDateTime(), id=Integer)
+_PG_IDS = text("SELECT nextval(pg_get_serial_sequence('audit_events', 'id')) AS id "
+               "FROM generate_series(1, :count)").columns(id=Integer)
+_SQLITE_LAST_ID = select(func.max(_T.c.id))
 
 
-def _last_hash_and_next_ids(connection, count: int) -> tuple[str, list[int]]:  # noqa: ANN001
-    """Under the chain lock: the newest event's hash, and ids for the new events, in one query."""
+def _ids(connection, count: int) -> list[int]:  # noqa: ANN001
     if connection.dialect.name == "postgresql":
-        # The lock was taken by the statement before, so this statement's snapshot sees every
-        # event committed before it; ids come from the sequence, inside the lock.
-        rows = connection.execute(_LAST_HASH_AND_IDS, {"count": count}).all()
-        return (rows[0][0] or GENESIS), sorted(row[1] for row in rows)
-    # SQLite: under the write lock, the ids after the last event's.
-    last = connection.execute(_LAST).first()
-    if last is None:
-        return GENESIS, list(range(1, count + 1))
-    return last.hash, list(range(last.id + 1, last.id + 1 + count))
+        # From the table's sequence, which every chain shares: ids are unique, not gap-free (a
+        # rolled-back transaction uses some up). `seq` is what has no gaps.
+        return sorted(connection.execute(_PG_IDS, {"count": count}).scalars())
+    # SQLite: under the one write lock, the ids after the newest event of any chain.
+    last = connection.execute(_SQLITE_LAST_ID).scalar() or 0
+    return list(range(last + 1, last + 1 + count))
 
 
-def _next_links(session: Session, count: int) -> tuple[str, list[int]]:
-    """The hash the next event follows, and ids for `count` new events, under the chain's lock."""
-    connection = session.connection(bind_arguments={"mapper": inspect(AuditEvent)})
-    head = session.info.get(_HEAD)
-    if head is None:
-        lock_chain_in(session)
-        return _last_hash_and_next_ids(connection, count)
-    # This transaction wrote the newest events and has held the lock since: nobody else can
-    # have appended, so the head is the one it wrote (no lock or read again).
-    last_id, prev = head
-    return prev, _ids_after(connection, last_id, count)
+def _head(session: Session, chain: int) -> tuple[int, str, datetime | None] | None:
+    """The chain's head as this transaction left it, if it has written to the chain.
+
+    It has held the chain's lock since, so nobody else can have appended: no lock or read again.
+    """
+    return session.info.setdefault(_HEAD, {}).get(chain)
+
+
+def _heads_and_ids(session: Session, counts: dict[int, int]) -> tuple[dict[int, tuple[int, str, datetime | None]], list[int]]:
+    """Each chain's head (seq, hash, time), under its lock, and ids for all the new events."""
+    connection = _connection(session)
+    total = sum(counts.values())
+    heads: dict[int, tuple[int, str, datetime | None]] = {}
+    # Chains locked in a fixed order, so two transactions writing to the same two chains cannot
+    # each hold one and wait for the other.
+    for chain in sorted(counts):
+        known = _head(session, chain)
+        if known is not None:
+            heads[chain] = known
+            continue
+        lock_chain_in(session, chain)
+        if connection.dialect.name == "postgresql" and len(counts) == 1:
+            # The usual case, one chain: its head and the ids in one round trip.
+            rows = connection.execute(_PG_LAST_AND_IDS, {"count": total, "chain": chain}).all()
+            first = rows[0]
+            heads[chain] = (first.seq, first.hash, first.at) if first.seq is not None else (0, GENESIS, None)
+            return heads, sorted(row.id for row in rows)
+        last = connection.execute(_LAST_IN_CHAIN, {"chain": chain}).first()
+        heads[chain] = (last.seq, last.hash, last.at) if last is not None else (0, GENESIS, None)
+    return heads, _ids(connection, total)
+
+
+def _now_after(previous: datetime | None) -> datetime:
+    # Taken under the chain's lock, so events are in time order; a clock stepped back (a
+    # correction of the server's time) must not make a true chain look reordered.
+    now = utcnow()
+    if previous is not None:
+        if previous.tzinfo is None:
+            previous = previous.replace(tzinfo=timezone.utc)
+        if now < previous:
+            return previous
+    return now
+
+
+def _seal(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Give each event (a dict of column values with `school_id`) its id, chain, place, time and hash.
+
+    Ids follow the order the events were recorded in, whichever chains they join.
+    """
+    counts: dict[int, int] = {}
+    for row in rows:
+        row["chain"] = chain_of(row.get("school_id"))
+        counts[row["chain"]] = counts.get(row["chain"], 0) + 1
+    heads, ids = _heads_and_ids(session, counts)
+    key = derived_key("chain")
+    for row, new_id in zip(rows, ids, strict=True):
+        seq, prev, at = heads[row["chain"]]
+        at = _now_after(at)
+        row.update(id=new_id, seq=seq + 1, at=at, prev_hash=prev)
+        row["hash"] = event_hash(_hashed(row), prev, key)
+        heads[row["chain"]] = (seq + 1, row["hash"], at)
+    session.info[_HEAD].update(heads)
 
 
 _INSERT_EVENTS = AuditEvent.__table__.insert()
@@ -176,18 +266,12 @@ def append_events(session: Session, events: list[dict[str, Any]]) -> None:
     """
     if not events:
         return
-    prev, new_ids = _next_links(session, len(events))
-    rows = []
-    for values, new_id in zip(events, new_ids, strict=True):
-        row = {"id": new_id, "at": values.get("at") or utcnow(), "user_id": values.get("user_id"),
-               "school_id": values.get("school_id"), "action": values["action"],
-               "object_type": values.get("object_type") or "", "object_id": values.get("object_id"),
-               "child_id": values.get("child_id"), "ip_address": values.get("ip_address") or "",
-               "detail": values.get("detail") or "", "prev_hash": prev}
-        row["hash"] = prev = event_hash(_hashed(row), prev)
-        rows.append(row)
-    session.connection(bind_arguments={"mapper": inspect(AuditEvent)}).execute(_INSERT_EVENTS, rows)
-    session.info[_HEAD] = (new_ids[-1], prev)
+    rows = [{"user_id": values.get("user_id"), "school_id": values.get("school_id"), "action": values["action"],
+             "object_type": values.get("object_type") or "", "object_id": values.get("object_id"),
+             "child_id": values.get("child_id"), "ip_address": values.get("ip_address") or "",
+             "detail": values.get("detail") or ""} for values in events]
+    _seal(session, rows)
+    _connection(session).execute(_INSERT_EVENTS, rows)
 
 
 @event.listens_for(Session, "before_flush")
@@ -196,17 +280,13 @@ def _chain_new_events(session: Session, flush_context, instances) -> None:  # no
     if not new:
         return
     new.sort(key=lambda obj: inspect(obj).insert_order)
-    prev, new_ids = _next_links(session, len(new))
-    for obj, new_id in zip(new, new_ids, strict=True):
-        obj.id = new_id
-        obj.at = obj.at or utcnow()
-        obj.object_type = obj.object_type or ""
-        obj.ip_address = obj.ip_address or ""
-        obj.detail = obj.detail or ""
-        obj.prev_hash = prev
-        obj.hash = obj.computed_hash()
-        prev = obj.hash
-    session.info[_HEAD] = (new_ids[-1], prev)
+    rows = [{"user_id": obj.user_id, "school_id": obj.school_id, "action": obj.action,
+             "object_type": obj.object_type or "", "object_id": obj.object_id, "child_id": obj.child_id,
+             "ip_address": obj.ip_address or "", "detail": obj.detail or ""} for obj in new]
+    _seal(session, rows)
+    for obj, row in zip(new, rows, strict=True):
+        for name, value in row.items():
+            setattr(obj, name, value)
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -215,13 +295,6 @@ def _forget_head(session: Session, transaction) -> None:  # noqa: ANN001
     if transaction.nested or transaction.parent is None:
         session.info.pop(_HEAD, None)
         session.info.pop(_LOCKED, None)
-
-
-def _ids_after(connection, last_id: int, count: int) -> list[int]:  # noqa: ANN001
-    if connection.dialect.name == "postgresql":
-        # Ids still come from the sequence, which other writers use too once the lock is free.
-        return sorted(connection.execute(_IDS, {"count": count}).scalars())
-    return list(range(last_id + 1, last_id + 1 + count))
 
 
 @event.listens_for(AuditEvent, "before_update")

@@ -7,16 +7,20 @@ access request or an investigation (`events`).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from datetime import datetime
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any, Iterator
 
 from flask import has_request_context, request
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import AuditEvent, Child, User
-from ..models.audit import GENESIS, append_events, canonical_at, chain_fields, event_hash, lock_chain_in
+from ..models import AuditEvent, Child, School, User
+from ..models.audit import (GENESIS, SYSTEM_CHAIN, append_events, canonical_at, chain_fields, chain_of, derived_key,
+                            event_hash, key_id, lock_chain_in)
+from ..models.types import utcnow
 
 
 def record(action: str, **fields: Any) -> AuditEvent:
@@ -58,14 +62,15 @@ def write(events: list[dict[str, Any]]) -> None:
     append_events(session, events)
 
 
-def lock_chain() -> None:
-    """Take the audit chain's lock now, for the rest of this transaction.
+def lock_chain(school_id: int | None) -> None:
+    """Take the school's audit chain lock now, for the rest of this transaction.
 
     Writing an audit event takes it anyway (at flush); a service that will update rows other
     writers also update takes it first, so every transaction takes the lock before the rows and
-    none can wait for another in the opposite order.
+    none can wait for another in the opposite order. Each school has its own: one school's
+    writers never wait for another's.
     """
-    lock_chain_in(db.session())
+    lock_chain_in(db.session(), chain_of(school_id))
 
 
 def record_denial(
@@ -111,7 +116,7 @@ def _client_address() -> str:
     return request.remote_addr or ""
 
 
-# --- Checking the chain -------------------------------------------------------------------------
+# --- Checking the chains ------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -125,49 +130,189 @@ class BadEvent:
         return f"event {self.id} ({self.action}, at {canonical_at(self.at)}): {self.problem}"
 
 
-@dataclass(frozen=True)
+# Enough to see what happened; a chain re-sealed wholesale would otherwise list every event.
+PROBLEMS_SHOWN = 20
+
+
+@dataclass
 class ChainReport:
-    count: int
-    head: str  # the hash of the last event; note it down to detect later removal of the tail
-    first_bad: BadEvent | None
+    """One chain, walked in order: how many events, its head, and what was wrong."""
+
+    chain: int
+    name: str
+    count: int = 0
+    head: str = GENESIS  # the hash of the last event
     last_id: int | None = None
+    last_seq: int = 0
+    last_at: datetime | None = None
+    problems: list[BadEvent] = field(default_factory=list)
+    more_problems: int = 0
 
     @property
     def intact(self) -> bool:
-        return self.first_bad is None
+        return not self.problems
+
+    def note(self, bad: BadEvent) -> None:
+        if len(self.problems) < PROBLEMS_SHOWN:
+            self.problems.append(bad)
+        else:
+            self.more_problems += 1
 
 
-def verify_chain() -> ChainReport:
-    """Walk the audit log in id order; report the first event whose hash or link is wrong.
+@dataclass(frozen=True)
+class AuditReport:
+    chains: list[ChainReport]
+    key_id: str
 
-    An altered event no longer matches its hash. A removed event leaves the next one pointing
-    at a hash that is not the one before it; reordered events do both. Removal of the newest
-    events leaves a shorter chain that is still intact: compare `head` with one noted earlier.
+    @property
+    def intact(self) -> bool:
+        return all(chain.intact for chain in self.chains)
+
+    @property
+    def count(self) -> int:
+        return sum(chain.count for chain in self.chains)
+
+    @property
+    def first_bad(self) -> BadEvent | None:
+        for chain in self.chains:
+            if chain.problems:
+                return chain.problems[0]
+        return None
+
+    def chain(self, chain: int) -> ChainReport | None:
+        return next((c for c in self.chains if c.chain == chain), None)
+
+
+def chain_names() -> dict[int, str]:
+    names = {SYSTEM_CHAIN: "Events about no school"}
+    for school_id, name, urn in db.session.execute(select(School.id, School.name, School.urn)):
+        names[school_id] = f"{name} (URN {urn})"
+    return names
+
+
+def verify_chain() -> AuditReport:
+    """Walk each school's chain in order; report every event that is wrong, and how.
+
+    An altered event, or one sealed without the audit key, no longer matches its hash. A removed
+    event leaves a gap in the chain's numbers; reordered or inserted events do not follow the one
+    before them; an event earlier than the one before it is out of time order. After a problem
+    the walk carries on from that event, so one removal is reported once, not for every event
+    after it. Removal of a chain's newest events leaves a shorter chain that is still intact:
+    `verify_checkpoint` against a checkpoint kept outside the database catches that.
     """
-    expected_prev = GENESIS
-    count = 0
-    last_id = None
+    key = derived_key("chain")
+    names = chain_names()
+    reports: list[ChainReport] = []
+    report: ChainReport | None = None
     table = AuditEvent.__table__
     # Plain rows, not ORM objects: a copy of an event already in the session must not stand in
     # for what the database holds now. Streamed, so a long log is not held in memory at once.
-    stmt = select(table).order_by(table.c.id).execution_options(yield_per=1000)
+    stmt = select(table).order_by(table.c.chain, table.c.seq).execution_options(yield_per=1000)
     with db.session.execute(stmt) as rows:
         for row in rows:
-            count += 1
-            matches = event_hash(chain_fields(row), row.prev_hash or "") == row.hash
-            problem = ""
-            if row.prev_hash != expected_prev:
-                problem = ("it does not follow the event before it: an event before it was removed, "
-                           "or events were reordered or inserted")
-                if not matches:
-                    problem = "its contents do not match its hash: it was altered, or events were reordered"
-            elif not matches:
-                problem = "its contents do not match its hash: it was altered"
-            if problem:
-                return ChainReport(count, expected_prev, BadEvent(row.id, row.action, row.at, problem), last_id)
-            expected_prev = row.hash
-            last_id = row.id
-    return ChainReport(count, expected_prev, None, last_id)
+            if report is None or row.chain != report.chain:
+                report = ChainReport(row.chain, names.get(row.chain, f"A school no longer here (chain {row.chain})"))
+                reports.append(report)
+            _check(report, row, key)
+    for chain, name in names.items():
+        if chain != SYSTEM_CHAIN and not any(r.chain == chain for r in reports):
+            reports.append(ChainReport(chain, name))
+    reports.sort(key=lambda r: (r.chain == SYSTEM_CHAIN, r.name))
+    return AuditReport(reports, key_id())
+
+
+def _check(report: ChainReport, row, key: bytes) -> None:  # noqa: ANN001 (a result row)
+    report.count += 1
+    problem = ""
+    if row.seq != report.last_seq + 1:
+        first, last = report.last_seq + 1, row.seq - 1
+        missing = f"event {first} of this chain is" if first == last else f"events {first} to {last} of this chain are"
+        problem = f"{missing} missing before it: removed from the database"
+    elif row.prev_hash != report.head:
+        problem = ("it does not follow the event before it: an event before it was removed, "
+                   "or events were reordered or inserted")
+    if event_hash(chain_fields(row), row.prev_hash or "", key) != row.hash:
+        altered = ("its contents do not match its hash: it was altered, or sealed without this "
+                   "installation's audit key")
+        problem = f"{problem}; and {altered}" if problem else altered
+    if report.last_at is not None and _aware(row.at) < _aware(report.last_at):
+        earlier = "it is earlier than the event before it: events out of time order"
+        problem = f"{problem}; and {earlier}" if problem else earlier
+    if problem:
+        report.note(BadEvent(row.id, row.action, row.at, problem))
+    report.head, report.last_id, report.last_seq, report.last_at = row.hash, row.id, row.seq, row.at
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+
+
+# --- Checkpoints: each chain's head, kept outside the database ----------------------------------
+
+CHECKPOINT_KIND = "chronology-audit-checkpoint"
+
+
+class BadCheckpoint(ValueError):
+    """The checkpoint file cannot be read, or was not made with this installation's audit key."""
+
+
+def checkpoint(now: datetime | None = None) -> dict[str, Any]:
+    """Each chain's head (id, place, hash, time), signed with the audit key.
+
+    Kept where the database's users cannot reach it (printed, or mailed to the head teacher), it
+    proves later that nothing in a chain up to its head was removed or changed: the chain's later
+    events each name the one before, back to the head noted here.
+    """
+    report = verify_chain()
+    body = {
+        "kind": CHECKPOINT_KIND, "version": 1, "made_at": canonical_at(now or utcnow()), "key_id": report.key_id,
+        "chains": [{"chain": c.chain, "name": c.name, "events": c.count, "seq": c.last_seq, "id": c.last_id,
+                    "hash": c.head, "at": canonical_at(c.last_at) if c.last_at else None,
+                    "intact": c.intact} for c in report.chains if c.count],
+    }
+    return {**body, "signature": _sign(body)}
+
+
+def _sign(body: dict[str, Any]) -> str:
+    payload = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hmac.new(derived_key("checkpoint"), payload.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def read_checkpoint(text_: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text_)
+    except ValueError:
+        raise BadCheckpoint("The checkpoint file is not JSON: it is not a file `audit-checkpoint` wrote.") from None
+    if not isinstance(data, dict) or data.get("kind") != CHECKPOINT_KIND or not isinstance(data.get("chains"), list):
+        raise BadCheckpoint("The file is not an audit checkpoint: it is not a file `audit-checkpoint` wrote.")
+    body = {k: v for k, v in data.items() if k != "signature"}
+    if not hmac.compare_digest(str(data.get("signature", "")), _sign(body)):
+        if data.get("key_id") != key_id():
+            raise BadCheckpoint(
+                f"The checkpoint was signed with another audit key (key id {data.get('key_id')}, this installation's "
+                f"is {key_id()}): restore the audit key it was made under, then check again.")
+        raise BadCheckpoint("The checkpoint's signature does not match its contents: the file was changed "
+                            "after it was made.")
+    return data
+
+
+def verify_checkpoint(data: dict[str, Any]) -> list[str]:
+    """What no longer stands of a checkpoint's heads: each one must still be in its chain, unchanged."""
+    table = AuditEvent.__table__
+    problems: list[str] = []
+    for noted in data["chains"]:
+        if not isinstance(noted, dict) or not noted.get("seq"):
+            continue
+        row = db.session.execute(select(table.c.id, table.c.hash)
+                                 .where(table.c.chain == noted["chain"], table.c.seq == noted["seq"])).first()
+        where = f"{noted.get('name', 'chain ' + str(noted['chain']))}: event {noted['id']}, number {noted['seq']} in its chain"
+        if row is None:
+            problems.append(f"{where}, noted in the checkpoint of {data.get('made_at')}, is no longer there: "
+                            "events up to it were removed.")
+        elif row.id != noted["id"] or row.hash != noted["hash"]:
+            problems.append(f"{where}, noted in the checkpoint of {data.get('made_at')}, has changed: "
+                            "events up to it were altered or the chain re-sealed.")
+    return problems
 
 
 # --- Listing events -----------------------------------------------------------------------------

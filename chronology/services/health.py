@@ -66,7 +66,9 @@ def audit_chain() -> Check:
     if not report.intact:
         assert report.first_bad is not None
         return Check("Audit chain", "failed", f"Tampered with: first bad {report.first_bad.describe()}.")
-    return Check("Audit chain", "ok", f"Intact: {report.count} events.")
+    chains = sum(1 for chain in report.chains if chain.count)
+    return Check("Audit chain", "ok", f"Intact: {report.count} events in {chains} chain(s), "
+                                      f"sealed under audit key {report.key_id}.")
 
 
 def last_backup() -> Check:

@@ -118,7 +118,7 @@ def _write_pupils(school: School, parsed: PupilFile, by: User | None) -> ImportR
     # Two imports of one school at once take turns: the second reads the roll only after the first
     # has committed, so it updates the pupils the first added instead of adding them again. The
     # audit chain's lock is the one every writer already takes, so it serialises nothing new.
-    audit.lock_chain()
+    audit.lock_chain(school.id)
     # One query for the whole roll (leavers too, so a returning pupil is matched, not doubled).
     on_roll = {c.upn: c for c in db.session.scalars(select(Child).where(Child.school_id == school.id))}
     added: list[Child] = []
@@ -194,7 +194,7 @@ def import_observations(school: School, data: bytes | str, by: User | None, *,
         # Two imports at once take turns (the lock every writer takes), so the second reads what
         # the first stored and skips it; the rows' keys, unique in the database, are what make
         # sure no row is ever stored twice, whatever else goes wrong.
-        audit.lock_chain()
+        audit.lock_chain(school.id)
         done = _already_imported(school)
         fresh: list[tuple[ObservationRow, str]] = []
         copies: Counter[_Key] = Counter()

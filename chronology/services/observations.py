@@ -170,7 +170,7 @@ def amend_observation(observation: Observation, by: User, draft: ObservationDraf
         raise InvalidObservation(errors)
     # The lock every writer takes: two corrections saved at once are read one after the other, so
     # the second sees the first's version and is refused, instead of failing as a passing fault.
-    audit.lock_chain()
+    audit.lock_chain(observation.school_id)
     latest = db.session.scalars(select(ObservationVersion).where(ObservationVersion.observation_id == observation.id)
                                 .order_by(ObservationVersion.number.desc()).limit(1)).one()
     if based_on is not None and latest.number != based_on:

@@ -488,7 +488,7 @@ def reevaluate_child(child: Child, as_of: date) -> Summary:
     Touches only this child's records: a handful of queries, whatever the size of the school.
     """
     # Like every writer, the audit chain's lock before any prompt row (see reevaluate_school).
-    audit.lock_chain()
+    audit.lock_chain(child.school_id)
     changed: list[_Change] = []
     summary = _apply(child, _decide_for(child, as_of), as_of, changed)
     _audit_changes(changed, as_of)
@@ -515,7 +515,7 @@ def reevaluate_with_change(child: Child, as_of: date, events: Sequence[dict] = (
     # Hold the audit chain's lock while reading, so a write about the same child at the same moment
     # waits for this one and then reads its record: neither can miss the other's, and no two can
     # raise the same prompt at once.
-    audit.lock_chain()
+    audit.lock_chain(child.school_id)
     try:
         with db.session.no_autoflush:
             decided = _decide_for(child, as_of)
@@ -546,7 +546,7 @@ def reevaluate_school(school: School, as_of: date) -> Summary:
     """Evaluate every child of a school (the nightly run), a chunk of children at a time."""
     # Like every writer, take the audit chain's lock before touching prompt rows: a teacher's write
     # holds it while it updates its child's prompts, so the opposite order could deadlock.
-    audit.lock_chain()
+    audit.lock_chain(school.id)
     rules = school_rules(school.id)
     summary = Summary()
     children = _children_of(school)

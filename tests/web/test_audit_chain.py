@@ -17,7 +17,7 @@ from sqlalchemy import select
 from chronology import create_app
 from chronology.extensions import db
 from chronology.models import AuditEvent
-from chronology.models.audit import GENESIS
+from chronology.models.audit import GENESIS, key_id
 from chronology.models.types import UTCDateTime, utcnow
 from chronology.services import audit
 from tests.factories import make_child, make_school, make_user
@@ -30,9 +30,17 @@ def chain() -> list[AuditEvent]:
 
 
 def assert_linked(events: list[AuditEvent]) -> None:
-    assert events[0].prev_hash == GENESIS
-    for before, after in zip(events, events[1:]):
-        assert after.prev_hash == before.hash, f"event {after.id} does not follow event {before.id}"
+    """Each school's events (and the system's) form a chain of their own: 1, 2, 3... each after the last."""
+    chains: dict[int, list[AuditEvent]] = {}
+    for event in events:
+        chains.setdefault(event.chain, []).append(event)
+    for chain, members in chains.items():
+        assert chain == (event.school_id or 0 for event in members).__next__()
+        assert all(e.chain == (e.school_id or 0) for e in members)
+        assert members[0].prev_hash == GENESIS and members[0].seq == 1
+        for before, after in zip(members, members[1:]):
+            assert after.prev_hash == before.hash, f"event {after.id} does not follow event {before.id}"
+            assert after.seq == before.seq + 1 and after.at >= before.at
     for event in events:
         assert event.hash == event.computed_hash() and len(event.hash) == 64
 
@@ -48,7 +56,9 @@ def test_events_from_several_flushes_and_one_flush_form_one_chain(app):
     assert_linked(events)
     assert [json.loads(e.detail)["n"] for e in events[-3:]] == [0, 1, 2]  # chain order is the order recorded
     report = audit.verify_chain()
-    assert report.intact and report.count == len(events) and report.head == events[-1].hash
+    assert report.intact and report.count == len(events)
+    ours = [e for e in events if e.school_id == school.id]
+    assert report.chain(school.id).head == ours[-1].hash and report.chain(school.id).count == len(ours)
 
 
 def test_a_rolled_back_event_leaves_no_gap_in_the_chain(app):
@@ -69,7 +79,7 @@ def test_a_transaction_reads_the_chain_head_once_however_many_times_it_flushes(a
     reads: list[str] = []
 
     def seen(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
-        if statement.lstrip().upper().startswith("SELECT") and "audit_events.hash" in statement:
+        if statement.lstrip().upper().startswith("SELECT") and "hash" in statement and "audit_events" in statement:
             reads.append(statement)
 
     sa.event.listen(db.engine, "before_cursor_execute", seen)
@@ -138,7 +148,7 @@ def test_concurrent_appends_never_fork_the_chain(app, threads, each):
     events = chain()
     assert len(events) == before + threads * (each + each // 2)
     assert_linked(events)
-    assert len({e.prev_hash for e in events}) == len(events)
+    assert len({(e.chain, e.seq) for e in events}) == len(events)
     assert audit.verify_chain().intact
 
 
@@ -150,7 +160,7 @@ def test_a_fork_is_refused_by_the_database(app):
         with db.engine.begin() as conn:
             conn.execute(AuditEvent.__table__.insert().values(
                 at=utcnow(), action="forged", object_type="", ip_address="", detail="",
-                prev_hash=last.prev_hash, hash="f" * 64))
+                chain=last.chain, seq=last.seq, prev_hash=last.prev_hash, hash="f" * 64))
 
 
 # --- denied access ----------------------------------------------------------------------------
@@ -254,10 +264,15 @@ def test_the_migration_chains_the_events_already_recorded(empty_database, instan
             ])
         upgrade()
         report = audit.verify_chain()
-        assert report.intact and report.count == 5, report
+        assert report.intact and report.count == 6, report
         events = chain()
         assert_linked(events)
-        assert [e.action for e in events] == [f"old.event-{n}" for n in range(5)]
+        assert [e.action for e in events] == [f"old.event-{n}" for n in range(5)] + ["audit.rechained"]
+        # Chained again under the key, once, saying so: the old chain's head, length and state.
+        rechained = json.loads(events[-1].detail)
+        assert rechained["old_events"] == 5 and rechained["old_chain_intact"] is True
+        assert rechained["old_first_bad_event"] is None and len(rechained["old_head"]) == 64
+        assert rechained["key_id"] == key_id()
 
         # The guard is back: the database still refuses to change or remove an event.
         for statement in ("UPDATE audit_events SET detail = 'x'", "DELETE FROM audit_events"):
@@ -360,3 +375,36 @@ def test_events_written_at_once_go_with_a_rollback(app):
     events = chain()
     assert len(events) == before + 1 and events[-1].action == "test.kept"
     assert_linked(events)
+
+
+def test_rechaining_under_the_key_records_an_old_chain_that_was_already_broken(empty_database, instance_dir):
+    """Re-sealing must never launder an earlier change: the migration says where the old chain broke."""
+    app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": empty_database, "SECRET_KEY": "x"})
+    with app.app_context():
+        upgrade(revision="0003")
+        start = utcnow() - timedelta(days=30)
+        with db.engine.begin() as conn:
+            conn.execute(EVENTS.insert(), [
+                {"at": start + timedelta(hours=n), "user_id": None, "school_id": None, "action": f"old.event-{n}",
+                 "object_type": "", "object_id": None, "child_id": None, "ip_address": "", "detail": ""}
+                for n in range(4)
+            ])
+        upgrade(revision="0013")  # chained under the old scheme
+        pg = db.engine.dialect.name == "postgresql"
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("DROP TRIGGER audit_events_no_update" + (" ON audit_events" if pg else "")))
+            conn.execute(sa.text("UPDATE audit_events SET detail = 'edited' WHERE action = 'old.event-2'"))
+        broken_id = db.session.scalar(select(AuditEvent.id).where(AuditEvent.action == "old.event-2"))
+        if pg:
+            with db.engine.begin() as conn:
+                conn.execute(sa.text("CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events FOR EACH "
+                                     "ROW EXECUTE FUNCTION chronology_refuse_change('audit events are never changed')"))
+        db.session.remove()
+        upgrade()
+        events = chain()
+        rechained = json.loads(events[-1].detail)
+        assert events[-1].action == "audit.rechained"
+        assert rechained["old_chain_intact"] is False and rechained["old_first_bad_event"] == broken_id
+        assert audit.verify_chain().intact  # the new chain is whole; the event keeps what was found
+        db.session.remove()
+        db.engine.dispose()

@@ -222,10 +222,13 @@ def _heads_and_ids(session: Session, counts: dict[int, int]) -> tuple[dict[int, 
     return heads, _ids(connection, total)
 
 
-def _now_after(previous: datetime | None) -> datetime:
+def _now_after(previous: datetime | None, given: datetime | None = None) -> datetime:
     # Taken under the chain's lock, so events are in time order; a clock stepped back (a
-    # correction of the server's time) must not make a true chain look reordered.
-    now = utcnow()
+    # correction of the server's time) must not make a true chain look reordered. An event given
+    # its own time (an export's, printed on the document) keeps it unless that would reorder.
+    now = given or utcnow()
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=timezone.utc)
     if previous is not None:
         if previous.tzinfo is None:
             previous = previous.replace(tzinfo=timezone.utc)
@@ -247,7 +250,7 @@ def _seal(session: Session, rows: list[dict[str, Any]]) -> None:
     key = derived_key("chain")
     for row, new_id in zip(rows, ids, strict=True):
         seq, prev, at = heads[row["chain"]]
-        at = _now_after(at)
+        at = _now_after(at, row.pop("given_at", None))
         row.update(id=new_id, seq=seq + 1, at=at, prev_hash=prev)
         row["hash"] = event_hash(_hashed(row), prev, key)
         heads[row["chain"]] = (seq + 1, row["hash"], at)
@@ -282,7 +285,7 @@ def _chain_new_events(session: Session, flush_context, instances) -> None:  # no
     new.sort(key=lambda obj: inspect(obj).insert_order)
     rows = [{"user_id": obj.user_id, "school_id": obj.school_id, "action": obj.action,
              "object_type": obj.object_type or "", "object_id": obj.object_id, "child_id": obj.child_id,
-             "ip_address": obj.ip_address or "", "detail": obj.detail or ""} for obj in new]
+             "ip_address": obj.ip_address or "", "detail": obj.detail or "", "given_at": obj.at} for obj in new]
     _seal(session, rows)
     for obj, row in zip(new, rows, strict=True):
         for name, value in row.items():

@@ -78,6 +78,10 @@ def audit_checkpoint_command(output: str | None) -> None:
     removed or changed. Making a checkpoint is itself recorded in the audit log.
     """
     made = audit_service.checkpoint()
+    for chain in made["chains"]:
+        if not chain["intact"]:
+            # Noted as it stands, but a checkpoint of a broken chain proves only that it stays broken.
+            click.echo(f"Warning: {chain['name']}'s chain is not intact: run audit-verify to see why.", err=True)
     audit_service.record("audit.checkpoint", user_id=None, school_id=None,
                          detail={"chains": len(made["chains"]), "key_id": made["key_id"]})
     db.session.commit()

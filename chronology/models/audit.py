@@ -226,15 +226,9 @@ def _now_after(previous: datetime | None, given: datetime | None = None) -> date
     # Taken under the chain's lock, so events are in time order; a clock stepped back (a
     # correction of the server's time) must not make a true chain look reordered. An event given
     # its own time (an export's, printed on the document) keeps it unless that would reorder.
+    # Both are timezone-aware: UTCDateTime reads them back so, and utcnow() makes them so.
     now = given or utcnow()
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=timezone.utc)
-    if previous is not None:
-        if previous.tzinfo is None:
-            previous = previous.replace(tzinfo=timezone.utc)
-        if now < previous:
-            return previous
-    return now
+    return previous if previous is not None and now < previous else now
 
 
 def _seal(session: Session, rows: list[dict[str, Any]]) -> None:

@@ -10,7 +10,7 @@ import json
 import hashlib
 import hmac
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Iterator
 
 from flask import has_request_context, request
@@ -214,9 +214,9 @@ def verify_chain() -> AuditReport:
                 report = ChainReport(row.chain, names.get(row.chain, f"A school no longer here (chain {row.chain})"))
                 reports.append(report)
             _check(report, row, key)
-    for chain, name in names.items():
-        if chain != SYSTEM_CHAIN and not any(r.chain == chain for r in reports):
-            reports.append(ChainReport(chain, name))
+    walked = {r.chain for r in reports}
+    reports.extend(ChainReport(chain, name) for chain, name in names.items()
+                   if chain != SYSTEM_CHAIN and chain not in walked)
     reports.sort(key=lambda r: (r.chain == SYSTEM_CHAIN, r.name))
     return AuditReport(reports, key_id())
 
@@ -235,16 +235,12 @@ def _check(report: ChainReport, row, key: bytes) -> None:  # noqa: ANN001 (a res
         altered = ("its contents do not match its hash: it was altered, or sealed without this "
                    "installation's audit key")
         problem = f"{problem}; and {altered}" if problem else altered
-    if report.last_at is not None and _aware(row.at) < _aware(report.last_at):
+    if report.last_at is not None and row.at < report.last_at:
         earlier = "it is earlier than the event before it: events out of time order"
         problem = f"{problem}; and {earlier}" if problem else earlier
     if problem:
         report.note(BadEvent(row.id, row.action, row.at, problem))
     report.head, report.last_id, report.last_seq, report.last_at = row.hash, row.id, row.seq, row.at
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
 
 
 # --- Checkpoints: each chain's head, kept outside the database ----------------------------------
@@ -278,9 +274,9 @@ def _sign(body: dict[str, Any]) -> str:
     return hmac.new(derived_key("checkpoint"), payload.encode("ascii"), hashlib.sha256).hexdigest()
 
 
-def read_checkpoint(text_: str) -> dict[str, Any]:
+def read_checkpoint(content: str) -> dict[str, Any]:
     try:
-        data = json.loads(text_)
+        data = json.loads(content)
     except ValueError:
         raise BadCheckpoint("The checkpoint file is not JSON: it is not a file `audit-checkpoint` wrote.") from None
     if not isinstance(data, dict) or data.get("kind") != CHECKPOINT_KIND or not isinstance(data.get("chains"), list):

@@ -146,8 +146,7 @@ def _record_rechaining(bind, dialect, rows, heads, old_head, first_bad, master):
     seq, prev = heads.get(0, (0, GENESIS))
     last_at = max((row["at"] for row in rows if row["chain"] == 0), default=None)
     now = datetime.now(timezone.utc)
-    if last_at is not None:
-        last_at = last_at if last_at.tzinfo else last_at.replace(tzinfo=timezone.utc)
+    if last_at is not None:  # UTCDateTime reads times back timezone-aware
         now = max(now, last_at)
     detail = json.dumps({"old_scheme": "one chain of SHA-256 hashes, without a key", "old_events": len(rows),
                          "old_head": old_head, "old_chain_intact": first_bad is None,

@@ -250,18 +250,23 @@ def empty_database(request, tmp_path):
     admin.dispose()
 
 
+def _events_from_before_the_chain(count: int) -> None:
+    """Events as the schema of 0003 held them, before any chain: a month old, an hour apart."""
+    upgrade(revision="0003")
+    start = utcnow() - timedelta(days=30)
+    with db.engine.begin() as conn:
+        conn.execute(EVENTS.insert(), [
+            {"at": start + timedelta(hours=n, microseconds=n * 7), "user_id": None, "school_id": None,
+             "action": f"old.event-{n}", "object_type": "child" if n % 2 else "", "object_id": n or None,
+             "child_id": None, "ip_address": "10.0.0.1", "detail": json.dumps({"note": "Zoë", "n": n})}
+            for n in range(count)
+        ])
+
+
 def test_the_migration_chains_the_events_already_recorded(empty_database, instance_dir):
     app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": empty_database, "SECRET_KEY": "x"})
     with app.app_context():
-        upgrade(revision="0003")
-        start = utcnow() - timedelta(days=30)
-        with db.engine.begin() as conn:
-            conn.execute(EVENTS.insert(), [
-                {"at": start + timedelta(hours=n, microseconds=n * 7), "user_id": None, "school_id": None,
-                 "action": f"old.event-{n}", "object_type": "child" if n % 2 else "", "object_id": n or None,
-                 "child_id": None, "ip_address": "10.0.0.1", "detail": json.dumps({"note": "Zoë", "n": n})}
-                for n in range(5)
-            ])
+        _events_from_before_the_chain(5)
         upgrade()
         report = audit.verify_chain()
         assert report.intact and report.count == 6, report
@@ -381,14 +386,7 @@ def test_rechaining_under_the_key_records_an_old_chain_that_was_already_broken(e
     """Re-sealing must never launder an earlier change: the migration says where the old chain broke."""
     app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": empty_database, "SECRET_KEY": "x"})
     with app.app_context():
-        upgrade(revision="0003")
-        start = utcnow() - timedelta(days=30)
-        with db.engine.begin() as conn:
-            conn.execute(EVENTS.insert(), [
-                {"at": start + timedelta(hours=n), "user_id": None, "school_id": None, "action": f"old.event-{n}",
-                 "object_type": "", "object_id": None, "child_id": None, "ip_address": "", "detail": ""}
-                for n in range(4)
-            ])
+        _events_from_before_the_chain(4)
         upgrade(revision="0013")  # chained under the old scheme
         pg = db.engine.dialect.name == "postgresql"
         with db.engine.begin() as conn:
